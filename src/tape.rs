@@ -1,0 +1,535 @@
+//! The tape: recording in creation order, the reverse walk, and [`Gradients`].
+//!
+//! Every recorded op appends one [`Node`] and its output values (plus any scratch the backward
+//! rule needs, the "aux" region) to two contiguous buffers. A node names its operands by the
+//! offsets of their values, so a backward rule reads operand values and accumulates operand
+//! gradients at those offsets. The gradient buffer mirrors the value buffer one to one.
+//! Because nodes are appended as ops run, every operand sits before its result: walking the
+//! nodes once in reverse is a topological order, with no recursion and no sort.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use nalgebra::SMatrix;
+
+use crate::{Scalar, Tensor};
+
+/// Where a node's values live: its output region and its two operand (or aux) regions.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Slots {
+    /// Offset of the node's output values (and of its upstream gradient `grad_out`).
+    pub(crate) out: usize,
+    /// Offset of the first operand.
+    pub(crate) a: usize,
+    /// Offset of the second operand, or of the node's aux region.
+    pub(crate) b: usize,
+}
+
+/// A backward rule: reads `values`, reads `grads[out..]` and accumulates into the operands'
+/// gradients below `out`. Monomorphised per (op, shape, scalar) and stored as a plain pointer.
+pub(crate) type BackwardFn<T> = fn(Slots, &[T], &mut [T]);
+
+/// One recorded op: 24 bytes, no heap allocation of its own.
+#[derive(Clone, Copy)]
+pub(crate) struct Node<T> {
+    /// `None` for leaves and for nodes no variable flows into.
+    backward: Option<BackwardFn<T>>,
+    out: u32,
+    a: u32,
+    b: u32,
+    /// Whether any variable flows into this node (constants and their results do not).
+    needs_grad: bool,
+}
+
+/// An operand of an op being recorded: its node index and value offset.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Operand {
+    pub(crate) node: u32,
+    pub(crate) off: u32,
+}
+
+/// What [`Tape::record`] appends besides the output: operands and the backward rule.
+pub(crate) struct Op<T> {
+    /// Up to two operands, in the order the backward rule expects them as `a` and `b`.
+    pub(crate) inputs: [Option<Operand>; 2],
+    /// Extra scalars stored after the output for the backward rule; when `inputs[1]` is
+    /// `None`, `Slots::b` points at them.
+    pub(crate) aux: usize,
+    /// The backward rule.
+    pub(crate) backward: BackwardFn<T>,
+}
+
+struct Inner<T> {
+    nodes: Vec<Node<T>>,
+    values: Vec<T>,
+}
+
+/// Ids that tell recordings apart: a new one for every tape and every [`Tape::clear`].
+static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
+
+fn next_session() -> u64 {
+    NEXT_SESSION.fetch_add(1, Ordering::Relaxed)
+}
+
+/// A recording of operations, in creation order, that can be differentiated in reverse.
+///
+/// Create tensors on it with [`var`](Tape::var) and [`constant`](Tape::constant), combine them
+/// with the ops on [`Tensor`], and call [`backward`](Tensor::backward) on a 1×1 result. Values
+/// live in one contiguous buffer owned by the tape; nodes in another. Recording an op does not
+/// allocate once the buffers have capacity, and [`clear`](Tape::clear) keeps that capacity
+/// for the next step.
+///
+/// A tape is `Send` (one tape per worker thread) but not `Sync`: recording goes through a
+/// shared reference, with a `RefCell` inside.
+///
+/// # Examples
+///
+/// ```
+/// use nalgebra::Matrix2;
+/// use shapegrad::Tape;
+///
+/// let mut tape = Tape::new();
+/// for step in 0..3 {
+///     let a = tape.var(Matrix2::new(1.0, 2.0, 3.0, 4.0 + step as f64));
+///     let loss = (a * a).sum();
+///     let grads = loss.backward();
+///     assert_eq!(grads.wrt(a)[(0, 1)], 4.0); // ∂/∂a Σ a² = 2a
+///     tape.clear(); // keeps capacity for the next step
+/// }
+/// ```
+pub struct Tape<T: Scalar = f64> {
+    inner: RefCell<Inner<T>>,
+    session: u64,
+}
+
+impl<T: Scalar> Default for Tape<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: Scalar> fmt::Debug for Tape<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = self.inner.borrow();
+        f.debug_struct("Tape")
+            .field("nodes", &inner.nodes.len())
+            .field("scalars", &inner.values.len())
+            .finish()
+    }
+}
+
+/// # Creating and reusing a tape
+impl<T: Scalar> Tape<T> {
+    /// An empty tape.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let tape = shapegrad::Tape::<f32>::new();
+    /// assert!(tape.is_empty());
+    /// ```
+    pub fn new() -> Self {
+        Self::with_capacity(0, 0)
+    }
+
+    /// An empty tape with room for `nodes` recorded ops holding `scalars` values in total,
+    /// so that recording up to that size does not allocate.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let tape = shapegrad::Tape::<f64>::with_capacity(1000, 4000);
+    /// assert!(tape.capacity().0 >= 1000);
+    /// ```
+    pub fn with_capacity(nodes: usize, scalars: usize) -> Self {
+        Tape {
+            inner: RefCell::new(Inner {
+                nodes: Vec::with_capacity(nodes),
+                values: Vec::with_capacity(scalars),
+            }),
+            session: next_session(),
+        }
+    }
+
+    /// Forgets every recorded op, keeping the buffers' capacity.
+    ///
+    /// Tensors of the old recording cannot outlive this call (they borrow the tape), and
+    /// [`Gradients`] computed before it refuse tensors recorded after it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut tape = shapegrad::Tape::<f64>::new();
+    /// let x = tape.var_scalar(2.0);
+    /// let _ = x.exp();
+    /// assert_eq!(tape.len(), 2);
+    /// tape.clear();
+    /// assert_eq!(tape.len(), 0);
+    /// ```
+    pub fn clear(&mut self) {
+        let inner = self.inner.get_mut();
+        inner.nodes.clear();
+        inner.values.clear();
+        self.session = next_session();
+    }
+
+    /// Number of recorded nodes (leaves included).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let tape = shapegrad::Tape::<f64>::new();
+    /// let x = tape.var_scalar(1.0);
+    /// let _y = x + x;
+    /// assert_eq!(tape.len(), 2);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.inner.borrow().nodes.len()
+    }
+
+    /// Whether nothing has been recorded.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(shapegrad::Tape::<f64>::new().is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Number of scalars stored for all recorded nodes (outputs plus backward scratch).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let tape = shapegrad::Tape::<f64>::new();
+    /// let _m = tape.var(nalgebra::Matrix2x3::<f64>::zeros());
+    /// assert_eq!(tape.scalars(), 6);
+    /// ```
+    pub fn scalars(&self) -> usize {
+        self.inner.borrow().values.len()
+    }
+
+    /// Capacity of the node and value buffers, `(nodes, scalars)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut tape = shapegrad::Tape::<f64>::new();
+    /// let _ = tape.var_scalar(1.0).exp();
+    /// let before = tape.capacity();
+    /// tape.clear();
+    /// assert_eq!(tape.capacity(), before);
+    /// ```
+    pub fn capacity(&self) -> (usize, usize) {
+        let inner = self.inner.borrow();
+        (inner.nodes.capacity(), inner.values.capacity())
+    }
+}
+
+/// # Recording (crate-internal)
+impl<T: Scalar> Tape<T> {
+    /// The id of the current recording.
+    pub(crate) fn session(&self) -> u64 {
+        self.session
+    }
+
+    /// Appends a leaf whose values are written by `fill` (column-major).
+    pub(crate) fn leaf<const R: usize, const C: usize>(
+        &self,
+        needs_grad: bool,
+        fill: impl FnOnce(&mut [T]),
+    ) -> Tensor<'_, R, C, T> {
+        let mut inner = self.inner.borrow_mut();
+        let (node, off) = inner.reserve(R * C);
+        let start = off as usize;
+        fill(&mut inner.values[start..]);
+        inner.nodes.push(Node {
+            backward: None,
+            out: off,
+            a: off,
+            b: off,
+            needs_grad,
+        });
+        Tensor::from_raw(self, node, off)
+    }
+
+    /// Appends an op with an `R×C` output: `forward(values, out)` writes the output (and aux)
+    /// into `out`, reading operands from `values`, which holds everything recorded before.
+    pub(crate) fn record<const R: usize, const C: usize>(
+        &self,
+        op: Op<T>,
+        forward: impl FnOnce(&[T], &mut [T]),
+    ) -> Tensor<'_, R, C, T> {
+        let mut inner = self.inner.borrow_mut();
+        let (node, off) = inner.reserve(R * C + op.aux);
+        let start = off as usize;
+        let (before, out) = inner.values.split_at_mut(start);
+        forward(before, out);
+        let needs_grad = op
+            .inputs
+            .iter()
+            .flatten()
+            .any(|x| inner.nodes[x.node as usize].needs_grad);
+        let a = op.inputs[0].map_or(off, |x| x.off);
+        let b = op.inputs[1].map_or(off + (R * C) as u32, |x| x.off);
+        inner.nodes.push(Node {
+            backward: if needs_grad { Some(op.backward) } else { None },
+            out: off,
+            a,
+            b,
+            needs_grad,
+        });
+        Tensor::from_raw(self, node, off)
+    }
+
+    /// The values of a recorded tensor, handed to `read` without copying.
+    pub(crate) fn with_values<R>(&self, off: u32, len: usize, read: impl FnOnce(&[T]) -> R) -> R {
+        let inner = self.inner.borrow();
+        let start = off as usize;
+        read(&inner.values[start..start + len])
+    }
+
+    /// Whether any variable flows into node `node`.
+    pub(crate) fn needs_grad(&self, node: u32) -> bool {
+        self.inner.borrow().nodes[node as usize].needs_grad
+    }
+
+    /// The reverse walk: seeds `grads` at `off` with `seed` and runs every backward rule from
+    /// node `node` down to the first, each once.
+    pub(crate) fn backward_from(&self, node: u32, off: u32, seed: &[T], grads: &mut Gradients<T>) {
+        let inner = self.inner.borrow();
+        let start = off as usize;
+        let end = start + seed.len();
+        grads.data.clear();
+        grads.data.resize(end, T::zero());
+        grads.data[start..end].copy_from_slice(seed);
+        grads.session = self.session;
+        for n in inner.nodes[..=node as usize].iter().rev() {
+            if let Some(backward) = n.backward {
+                let slots = Slots {
+                    out: n.out as usize,
+                    a: n.a as usize,
+                    b: n.b as usize,
+                };
+                backward(slots, &inner.values, &mut grads.data);
+            }
+        }
+    }
+}
+
+impl<T: Scalar> Inner<T> {
+    /// Makes room for a node with `len` scalars; returns its node index and value offset.
+    fn reserve(&mut self, len: usize) -> (u32, u32) {
+        let node = self.nodes.len();
+        let off = self.values.len();
+        assert!(
+            off + len <= u32::MAX as usize && node < u32::MAX as usize,
+            "shapegrad: a tape holds at most 2^32 - 1 scalars and nodes; clear it between steps"
+        );
+        self.values.resize(off + len, T::zero());
+        (node as u32, off as u32)
+    }
+}
+
+/// Panics unless `a` and `b` were recorded on the same tape, naming the op.
+#[inline(always)]
+pub(crate) fn same_tape<T: Scalar>(op: &str, a: &Tape<T>, b: &Tape<T>) {
+    assert!(
+        std::ptr::eq(a, b),
+        "shapegrad: `{op}` combines tensors from two different tapes"
+    );
+}
+
+/// Splits the gradient buffer at a node's output: everything before it (where its operands'
+/// gradients live) mutably, and its own upstream gradient `grad_out` (`n` values) shared.
+#[inline(always)]
+pub(crate) fn split_grads<T>(grads: &mut [T], out: usize, n: usize) -> (&mut [T], &[T]) {
+    let (before, rest) = grads.split_at_mut(out);
+    (before, &rest[..n])
+}
+
+/// `dst[i] += terms[i]`: how every backward rule adds its contribution (never assigns).
+#[inline(always)]
+pub(crate) fn accumulate<T: Scalar>(dst: &mut [T], terms: impl Iterator<Item = T>) {
+    for (d, t) in dst.iter_mut().zip(terms) {
+        *d += t;
+    }
+}
+
+/// The gradients of one output with respect to every tensor of its tape, from
+/// [`Tensor::backward`] or [`Tensor::backward_with`].
+///
+/// Owns its buffer (no borrow of the tape), so it is `Send + Sync` and outlives further
+/// recording. Reuse one across steps with [`Tensor::backward_into`] to avoid reallocating.
+///
+/// # Examples
+///
+/// ```
+/// use shapegrad::Tape;
+///
+/// let tape = Tape::new();
+/// let x = tape.var_scalar(3.0);
+/// let y = tape.var_scalar(4.0);
+/// let grads = (x * y).backward();
+/// assert_eq!(grads.wrt(x)[0], 4.0);
+/// assert_eq!(grads.wrt(y)[0], 3.0);
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Gradients<T: Scalar = f64> {
+    data: Vec<T>,
+    session: u64,
+}
+
+impl<T: Scalar> Gradients<T> {
+    /// An empty gradient buffer, to be filled by [`Tensor::backward_into`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use shapegrad::{Gradients, Tape};
+    ///
+    /// let mut grads = Gradients::new();
+    /// let tape = Tape::new();
+    /// let x = tape.var_scalar(2.0);
+    /// x.exp().backward_into(&mut grads);
+    /// assert_eq!(grads.wrt(x)[0], 2.0_f64.exp());
+    /// ```
+    pub fn new() -> Self {
+        Gradients {
+            data: Vec::new(),
+            session: 0,
+        }
+    }
+
+    /// `∂y/∂x`, the gradient of the differentiated output `y` with respect to `x`, shaped
+    /// like `x`. Zeros where `y` does not depend on `x`, for constants, and for tensors
+    /// recorded after `backward` ran.
+    ///
+    /// # Panics
+    ///
+    /// If `x` belongs to another tape, or to a recording started by [`Tape::clear`] after
+    /// these gradients were computed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use nalgebra::Vector2;
+    /// use shapegrad::Tape;
+    ///
+    /// let tape = Tape::new();
+    /// let x = tape.var(Vector2::new(1.0, 2.0));
+    /// let unused = tape.var_scalar(5.0);
+    /// let grads = (x * x).sum().backward();
+    /// assert_eq!(grads.wrt(x), Vector2::new(2.0, 4.0));
+    /// assert_eq!(grads.wrt(unused)[0], 0.0);
+    /// ```
+    pub fn wrt<const R: usize, const C: usize>(&self, x: Tensor<'_, R, C, T>) -> SMatrix<T, R, C> {
+        let mut m = SMatrix::<T, R, C>::zeros();
+        if let Some(g) = self.slice(x) {
+            m.as_mut_slice().copy_from_slice(g);
+        }
+        m
+    }
+
+    /// The gradient with respect to `x` as a column-major slice without copying, or `None`
+    /// where [`wrt`](Gradients::wrt) would return zeros.
+    ///
+    /// # Panics
+    ///
+    /// As [`wrt`](Gradients::wrt).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use nalgebra::Matrix2;
+    /// use shapegrad::Tape;
+    ///
+    /// let tape = Tape::new();
+    /// let a = tape.var(Matrix2::new(1.0, 2.0, 3.0, 4.0));
+    /// let grads = (a * 3.0).sum().backward();
+    /// assert_eq!(grads.slice(a), Some(&[3.0, 3.0, 3.0, 3.0][..]));
+    /// ```
+    pub fn slice<const R: usize, const C: usize>(&self, x: Tensor<'_, R, C, T>) -> Option<&[T]> {
+        assert!(
+            x.tape().session() == self.session,
+            "shapegrad: `Gradients::wrt` got a tensor from another tape or recording"
+        );
+        let start = x.offset();
+        let end = start + R * C;
+        if end > self.data.len() || !x.tape().needs_grad(x.node()) {
+            return None;
+        }
+        Some(&self.data[start..end])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nalgebra::{Matrix1, Matrix2x3};
+
+    #[test]
+    fn records_in_creation_order_and_clear_keeps_capacity() {
+        let mut tape = Tape::<f64>::new();
+        let a = tape.var(Matrix2x3::<f64>::repeat(1.0));
+        let b = a.exp();
+        let _ = (a + b).sum();
+        assert_eq!(tape.len(), 4);
+        // 6 (a) + 6 (exp) + 6 (add) + 1 (sum)
+        assert_eq!(tape.scalars(), 19);
+        let cap = tape.capacity();
+        tape.clear();
+        assert_eq!((tape.len(), tape.scalars()), (0, 0));
+        assert_eq!(tape.capacity(), cap);
+    }
+
+    #[test]
+    fn constants_get_no_backward_and_zero_gradient() {
+        let tape = Tape::<f64>::new();
+        let c = tape.constant(Matrix1::new(2.0));
+        let x = tape.var_scalar(3.0);
+        let cc = c * c; // constant-only subgraph
+        let y = cc * x;
+        let g = y.backward();
+        assert_eq!(g.wrt(x)[0], 4.0); // ∂(c²x)/∂x = c² = 4
+        assert_eq!(g.wrt(c)[0], 0.0);
+        assert_eq!(g.wrt(cc)[0], 0.0);
+    }
+
+    #[test]
+    #[should_panic(expected = "another tape or recording")]
+    fn gradients_refuse_tensor_of_another_tape() {
+        let t1 = Tape::<f64>::new();
+        let t2 = Tape::<f64>::new();
+        let x = t1.var_scalar(1.0);
+        let z = t2.var_scalar(1.0);
+        let g = x.exp().backward();
+        let _ = g.wrt(z);
+    }
+
+    #[test]
+    #[should_panic(expected = "another tape or recording")]
+    fn gradients_refuse_tensor_recorded_after_clear() {
+        let mut tape = Tape::<f64>::new();
+        let g = {
+            let x = tape.var_scalar(1.0);
+            x.exp().backward()
+        };
+        tape.clear();
+        let x = tape.var_scalar(1.0);
+        let _ = g.wrt(x);
+    }
+
+    #[test]
+    fn tensor_recorded_after_backward_has_zero_gradient() {
+        let tape = Tape::<f64>::new();
+        let x = tape.var_scalar(1.0);
+        let g = x.exp().backward();
+        let later = x * 2.0;
+        assert_eq!(g.wrt(later)[0], 0.0);
+        assert!(g.slice(later).is_none());
+    }
+}

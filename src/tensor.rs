@@ -1,0 +1,325 @@
+//! The [`Tensor`] handle, leaf constructors, value access and `backward`.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use nalgebra::SMatrix;
+
+use crate::tape::{Gradients, Operand};
+use crate::{Scalar, Tape};
+
+/// An `R×C` matrix recorded on a [`Tape`]: a `Copy` handle (16 bytes) to a node, with the
+/// shape in the type and the scalar defaulting to `f64`.
+///
+/// Element-wise ops need equal shapes and [`matmul`](Tensor::matmul) needs matching inner
+/// dimensions, checked at compile time. `*` is the element-wise product (unlike nalgebra's
+/// `*`); see the crate docs' Conventions.
+///
+/// # Examples
+///
+/// ```
+/// use nalgebra::{Matrix2x3, Vector3};
+/// use shapegrad::{Tape, Tensor};
+///
+/// let tape = Tape::new();
+/// let w: Tensor<2, 3> = tape.var(Matrix2x3::new(1.0, 2.0, 3.0, 4.0, 5.0, 6.0));
+/// let x: Tensor<3, 1> = tape.constant(Vector3::new(1.0, 0.0, -1.0));
+/// let y = w.matmul(x); // Tensor<2, 1>
+/// assert_eq!(y.value(), nalgebra::Vector2::new(-2.0, -2.0));
+/// ```
+pub struct Tensor<'t, const R: usize, const C: usize, T: Scalar = f64> {
+    tape: &'t Tape<T>,
+    node: u32,
+    off: u32,
+    shape: PhantomData<[[T; C]; R]>,
+}
+
+impl<const R: usize, const C: usize, T: Scalar> Clone for Tensor<'_, R, C, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<const R: usize, const C: usize, T: Scalar> Copy for Tensor<'_, R, C, T> {}
+
+impl<const R: usize, const C: usize, T: Scalar> fmt::Debug for Tensor<'_, R, C, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Tensor<{R}, {C}>#{} ", self.node)?;
+        self.tape
+            .with_values(self.off, R * C, |v| f.debug_list().entries(v).finish())
+    }
+}
+
+/// # Making leaves
+impl<T: Scalar> Tape<T> {
+    /// A differentiable leaf holding `value`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use nalgebra::Vector2;
+    /// use shapegrad::Tape;
+    ///
+    /// let tape = Tape::new();
+    /// let x = tape.var(Vector2::new(1.0, 2.0));
+    /// let grads = x.exp().sum().backward();
+    /// assert_eq!(grads.wrt(x), x.value().map(f64::exp));
+    /// ```
+    pub fn var<const R: usize, const C: usize>(
+        &self,
+        value: SMatrix<T, R, C>,
+    ) -> Tensor<'_, R, C, T> {
+        self.leaf(true, |out| out.copy_from_slice(value.as_slice()))
+    }
+
+    /// A leaf whose gradient nobody needs: ops that only involve constants record no backward
+    /// rule, and [`Gradients::wrt`] returns zeros for it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use nalgebra::Vector2;
+    /// use shapegrad::Tape;
+    ///
+    /// let tape = Tape::new();
+    /// let x = tape.var(Vector2::new(1.0, 2.0));
+    /// let c = tape.constant(Vector2::new(3.0, 4.0));
+    /// let grads = (x * c).sum().backward();
+    /// assert_eq!(grads.wrt(x), Vector2::new(3.0, 4.0));
+    /// assert_eq!(grads.wrt(c), Vector2::zeros());
+    /// ```
+    pub fn constant<const R: usize, const C: usize>(
+        &self,
+        value: SMatrix<T, R, C>,
+    ) -> Tensor<'_, R, C, T> {
+        self.leaf(false, |out| out.copy_from_slice(value.as_slice()))
+    }
+
+    /// A differentiable 1×1 leaf holding `value`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let tape = shapegrad::Tape::new();
+    /// let x = tape.var_scalar(3.0);
+    /// assert_eq!((x * x).backward().wrt(x)[0], 6.0);
+    /// ```
+    pub fn var_scalar(&self, value: T) -> Tensor<'_, 1, 1, T> {
+        self.leaf(true, |out| out[0] = value)
+    }
+
+    /// A constant 1×1 leaf holding `value`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let tape = shapegrad::Tape::new();
+    /// let x = tape.var_scalar(3.0);
+    /// let half = tape.constant_scalar(0.5);
+    /// assert_eq!((x / (half + x)).value()[0], 3.0 / 3.5);
+    /// ```
+    pub fn constant_scalar(&self, value: T) -> Tensor<'_, 1, 1, T> {
+        self.leaf(false, |out| out[0] = value)
+    }
+
+    /// A differentiable leaf whose element `(i, j)` is `f(i, j)`, written straight into the
+    /// tape: no `SMatrix` is built on the stack, so large matrices work on small stacks.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let tape = shapegrad::Tape::new();
+    /// let w = tape.var_from_fn::<3, 2>(|i, j| (i * 10 + j) as f64);
+    /// assert_eq!(w.value()[(2, 1)], 21.0);
+    /// ```
+    pub fn var_from_fn<const R: usize, const C: usize>(
+        &self,
+        mut f: impl FnMut(usize, usize) -> T,
+    ) -> Tensor<'_, R, C, T> {
+        self.leaf(true, |out| {
+            for (k, v) in out[..R * C].iter_mut().enumerate() {
+                *v = f(k % R, k / R);
+            }
+        })
+    }
+
+    /// A differentiable leaf from `R·C` values in column-major order (nalgebra's storage
+    /// order), copied straight into the tape.
+    ///
+    /// # Panics
+    ///
+    /// If `values.len() != R * C`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let tape = shapegrad::Tape::new();
+    /// let m = tape.var_from_slice::<2, 2>(&[1.0, 2.0, 3.0, 4.0]);
+    /// assert_eq!(m.value(), nalgebra::Matrix2::new(1.0, 3.0, 2.0, 4.0));
+    /// ```
+    pub fn var_from_slice<const R: usize, const C: usize>(
+        &self,
+        values: &[T],
+    ) -> Tensor<'_, R, C, T> {
+        assert_eq!(
+            values.len(),
+            R * C,
+            "shapegrad: `var_from_slice` for a {R}×{C} tensor needs {} values",
+            R * C
+        );
+        self.leaf(true, |out| out[..R * C].copy_from_slice(values))
+    }
+}
+
+/// # Reading values
+impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
+    pub(crate) fn from_raw(tape: &'t Tape<T>, node: u32, off: u32) -> Self {
+        Tensor {
+            tape,
+            node,
+            off,
+            shape: PhantomData,
+        }
+    }
+
+    pub(crate) fn operand(self) -> Operand {
+        Operand {
+            node: self.node,
+            off: self.off,
+        }
+    }
+
+    pub(crate) fn node(self) -> u32 {
+        self.node
+    }
+
+    pub(crate) fn offset(self) -> usize {
+        self.off as usize
+    }
+
+    /// The tape this tensor is recorded on.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let tape = shapegrad::Tape::new();
+    /// let x = tape.var_scalar(1.0);
+    /// assert!(std::ptr::eq(x.tape(), &tape));
+    /// ```
+    pub fn tape(self) -> &'t Tape<T> {
+        self.tape
+    }
+
+    /// The tensor's value, copied out of the tape.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use nalgebra::Vector2;
+    /// let tape = shapegrad::Tape::new();
+    /// let x = tape.var(Vector2::new(1.0, -2.0));
+    /// assert_eq!((-x).value(), Vector2::new(-1.0, 2.0));
+    /// ```
+    pub fn value(self) -> SMatrix<T, R, C> {
+        let mut m = SMatrix::<T, R, C>::zeros();
+        self.tape
+            .with_values(self.off, R * C, |v| m.as_mut_slice().copy_from_slice(v));
+        m
+    }
+
+    /// Calls `read` with the tensor's values as a column-major slice, without copying.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let tape = shapegrad::Tape::new();
+    /// let m = tape.var_from_fn::<2, 2>(|i, j| (i + 2 * j) as f64);
+    /// let total: f64 = m.with_slice(|v| v.iter().sum());
+    /// assert_eq!(total, 6.0);
+    /// ```
+    pub fn with_slice<U>(self, read: impl FnOnce(&[T]) -> U) -> U {
+        self.tape.with_values(self.off, R * C, read)
+    }
+
+    /// A gradient of the given shape through this tensor: the vector-Jacobian product
+    /// `seedᵀ·∂self/∂x` for every `x` on the tape.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use nalgebra::Vector2;
+    /// use shapegrad::Tape;
+    ///
+    /// let tape = Tape::new();
+    /// let x = tape.var(Vector2::new(1.0, 2.0));
+    /// let y = x * x; // Jacobian diag(2x)
+    /// let grads = y.backward_with(&Vector2::new(10.0, 1.0));
+    /// assert_eq!(grads.wrt(x), Vector2::new(20.0, 4.0));
+    /// ```
+    pub fn backward_with(self, seed: &SMatrix<T, R, C>) -> Gradients<T> {
+        let mut grads = Gradients::new();
+        self.tape
+            .backward_from(self.node, self.off, seed.as_slice(), &mut grads);
+        grads
+    }
+}
+
+/// # Differentiating a scalar
+impl<'t, T: Scalar> Tensor<'t, 1, 1, T> {
+    /// The tensor's only element.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let tape = shapegrad::Tape::new();
+    /// let x = tape.var_scalar(2.0);
+    /// assert_eq!((x * x).item(), 4.0);
+    /// ```
+    pub fn item(self) -> T {
+        self.tape.with_values(self.off, 1, |v| v[0])
+    }
+
+    /// Runs backpropagation from this 1×1 output: the gradient of `self` with respect to every
+    /// tensor recorded on the tape, each used input receiving the sum over all its paths.
+    ///
+    /// Does not consume the tape: further ops can be recorded and other outputs
+    /// differentiated. Cost is linear in the number of recorded ops, with no recursion.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let tape = shapegrad::Tape::new();
+    /// let x = tape.var_scalar(1.0);
+    /// let y = tape.var_scalar(2.0);
+    /// let z = x + y + x + x + x + y; // the notebook's TEST 2
+    /// let grads = z.backward();
+    /// assert_eq!((grads.wrt(x)[0], grads.wrt(y)[0]), (4.0, 2.0));
+    /// ```
+    pub fn backward(self) -> Gradients<T> {
+        let mut grads = Gradients::new();
+        self.backward_into(&mut grads);
+        grads
+    }
+
+    /// As [`backward`](Tensor::backward), writing into `grads` and reusing its buffer, so a
+    /// training loop does not reallocate gradients every step.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use shapegrad::{Gradients, Tape};
+    ///
+    /// let mut tape = Tape::new();
+    /// let mut grads = Gradients::new();
+    /// for k in 1..=3 {
+    ///     let x = tape.var_scalar(k as f64);
+    ///     (x * x).backward_into(&mut grads);
+    ///     assert_eq!(grads.wrt(x)[0], 2.0 * k as f64);
+    ///     tape.clear();
+    /// }
+    /// ```
+    pub fn backward_into(self, grads: &mut Gradients<T>) {
+        self.tape
+            .backward_from(self.node, self.off, &[T::one()], grads);
+    }
+}
