@@ -1,6 +1,117 @@
-//! placeholder crate docs
+//! Reverse-mode automatic differentiation (backpropagation) over statically shaped
+//! [nalgebra](https://nalgebra.rs) matrices.
+//!
+//! A [`Tape`] records operations on [`Tensor`]s whose shape is part of their type, so a
+//! matrix product or an element-wise op with mismatched dimensions does not compile. One
+//! [`backward`](Tensor::backward) walk over the tape gives exact gradients with respect to
+//! every input, in `f32` or `f64`.
+//!
+//! # Quick start
+//!
+//! ```
+//! use approx::assert_relative_eq;
+//! use nalgebra::{Matrix2x3, Vector2, Vector3};
+//! use shapegrad::Tape;
+//!
+//! // loss = Σ σ(W x + b)
+//! let tape = Tape::new();
+//! let w = tape.var(Matrix2x3::new(0.1, -0.2, 0.3, 0.4, 0.5, -0.6));
+//! let b = tape.var(Vector2::new(0.5, -0.5));
+//! let x = tape.constant(Vector3::new(1.0, 2.0, 3.0));
+//! let loss = (w.matmul(x) + b).sigmoid().sum();
+//!
+//! let grads = loss.backward();
+//! let grad_w: Matrix2x3<f64> = grads.wrt(w);
+//! let grad_b: Vector2<f64> = grads.wrt(b);
+//!
+//! // ∂loss/∂b = σ'(Wx + b) = σ(1 - σ); ∂loss/∂W = ∂loss/∂b · xᵀ
+//! let z = Matrix2x3::new(0.1, -0.2, 0.3, 0.4, 0.5, -0.6) * Vector3::new(1.0, 2.0, 3.0)
+//!     + Vector2::new(0.5, -0.5);
+//! let s = z.map(|z: f64| 1.0 / (1.0 + (-z).exp()));
+//! let expected_b = s.component_mul(&s.map(|s| 1.0 - s));
+//! assert_relative_eq!(grad_b, expected_b, max_relative = 1e-14);
+//! assert_relative_eq!(grad_w, expected_b * Vector3::new(1.0, 2.0, 3.0).transpose(), max_relative = 1e-14);
+//! ```
+//!
+//! # Conventions
+//!
+//! - **`*` is element-wise.** On tensors, `a * b` is the Hadamard product and
+//!   [`a.matmul(b)`](Tensor::matmul) is the matrix product — unlike nalgebra, where `*` is the
+//!   matrix product. `+ - * /` take two tensors of one shape, or a tensor and a plain scalar on
+//!   either side (`1.0 / (1.0 + (-z).exp())`). Broadcasting is explicit and typed:
+//!   [`broadcast`](Tensor::broadcast) (1×1 to any shape),
+//!   [`broadcast_cols`](Tensor::broadcast_cols) (a column across columns),
+//!   [`broadcast_rows`](Tensor::broadcast_rows) (a row across rows).
+//! - **Shapes**: `Tensor<'t, R, C, T = f64>` is `R` rows by `C` columns; vectors are `R×1`.
+//!   Values come out as nalgebra's [`SMatrix<T, R, C>`](nalgebra::SMatrix) and are stored
+//!   **column-major**, as in nalgebra (relevant for [`Tape::var_from_slice`] and
+//!   [`Gradients::slice`]).
+//! - **Scalars**: any [`Scalar`] (`f32`, `f64`, or another `Copy` real field). `Tape::new()`
+//!   infers its scalar from use; write `Tape::<f64>::new()` where only float literals would
+//!   decide it.
+//! - **Gradients accumulate**: a tensor used `k` times receives the sum over all `k` paths.
+//!   [`Gradients::wrt`] returns zeros for tensors the output does not depend on and for
+//!   [constants](Tape::constant).
+//! - **IEEE inf/NaN**: ops follow IEEE 754 and never panic on values: NaN propagates and
+//!   overflow gives `±inf` (`exp(800.0)` is `inf`, and so is its gradient). The primitive
+//!   [`sigmoid`](Tensor::sigmoid) and [`tanh`](Tensor::tanh) are finite and accurate, value
+//!   and gradient, for every finite input.
+//! - **Panics** are for misuse only, and name the op: combining tensors of two tapes, asking
+//!   a [`Gradients`] about a tensor of another tape, or a tape past 2³² scalars.
+//!
+//! # How it works
+//!
+//! Each op appends a node to the tape (in creation order) and writes its output into the
+//! tape's one contiguous value buffer; a node is a plain function pointer to its backward rule
+//! plus the offsets of its output and operands (24 bytes, no allocation of its own). `backward`
+//! seeds the output's gradient and walks the nodes once in reverse — a topological order by
+//! construction, with no recursion — each rule adding its contribution into its operands'
+//! gradients. Tensors are `Copy` handles that borrow the tape, so a tape outlives its tensors
+//! and [`Tape::clear`] (which keeps capacity for the next step) cannot invalidate one.
+//! `docs/design.md` in the repository has the details.
+//!
+//! # Ops
+//!
+//! | op | forward | backward | file |
+//! |---|---|---|---|
+//! | `-x` | `y = −x` | `∂x += −∂y` | `ops/arith.rs` |
+//! | `a + b` | `y = a + b` | `∂a += ∂y`, `∂b += ∂y` | `ops/arith.rs` |
+//! | `a - b` | `y = a − b` | `∂a += ∂y`, `∂b += −∂y` | `ops/arith.rs` |
+//! | `a * b` | `y = a ⊙ b` | `∂a += ∂y ⊙ b`, `∂b += ∂y ⊙ a` | `ops/arith.rs` |
+//! | `a / b` | `y = a ⊘ b` | `∂a += ∂y ⊘ b`, `∂b += −(∂y ⊙ y) ⊘ b` | `ops/arith.rs` |
+//! | `x + c`, `c + x`, `x - c` | `y = x ± c` | `∂x += ∂y` | `ops/arith.rs` |
+//! | `c - x` | `y = c − x` | `∂x += −∂y` | `ops/arith.rs` |
+//! | `x * c`, `c * x` | `y = c·x` | `∂x += c·∂y` | `ops/arith.rs` |
+//! | `x / c` | `y = x / c` | `∂x += ∂y / c` | `ops/arith.rs` |
+//! | `c / x` | `y = c ⊘ x` | `∂x += −(∂y ⊙ y) ⊘ x` | `ops/arith.rs` |
+//! | [`exp`](Tensor::exp) | `y = eˣ` | `∂x += ∂y ⊙ y` | `ops/exp.rs` |
+//! | [`sigmoid`](Tensor::sigmoid) | `y = 1 / (1 + e⁻ˣ)` | `∂x += ∂y ⊙ σ(x)σ(−x)` | `ops/activation.rs` |
+//! | [`tanh`](Tensor::tanh) | `y = tanh x` | `∂x += ∂y ⊙ sech² x` | `ops/activation.rs` |
+//! | [`sum`](Tensor::sum) | `y = Σᵢⱼ xᵢⱼ` (1×1) | `∂x += ∂y` | `ops/reduce.rs` |
+//! | [`matmul`](Tensor::matmul) | `C = A·B` | `∂A += ∂C·Bᵀ`, `∂B += Aᵀ·∂C` | `ops/matmul.rs` |
+//! | [`broadcast`](Tensor::broadcast) | `yᵢⱼ = x` | `∂x += Σᵢⱼ ∂yᵢⱼ` | `ops/broadcast.rs` |
+//! | [`broadcast_cols`](Tensor::broadcast_cols) | `yᵢⱼ = xᵢ` | `∂xᵢ += Σⱼ ∂yᵢⱼ` | `ops/broadcast.rs` |
+//! | [`broadcast_rows`](Tensor::broadcast_rows) | `yᵢⱼ = xⱼ` | `∂xⱼ += Σᵢ ∂yᵢⱼ` | `ops/broadcast.rs` |
+//!
+//! Shape mismatches are compile errors:
+//!
+//! ```compile_fail
+//! use nalgebra::{Matrix2x3, Matrix4x1};
+//! let tape = shapegrad::Tape::<f64>::new();
+//! let a = tape.var(Matrix2x3::zeros());
+//! let b = tape.var(Matrix4x1::zeros());
+//! let _ = a.matmul(b); // 2×3 by 4×1: inner dimensions differ
+//! ```
+//!
+//! ```compile_fail
+//! use nalgebra::Matrix2x3;
+//! let tape = shapegrad::Tape::<f64>::new();
+//! let a = tape.var(Matrix2x3::zeros());
+//! let _ = a.backward(); // only a 1×1 tensor has `backward`; use `sum` or `backward_with`
+//! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![doc(test(attr(deny(warnings))))]
 
 mod ops;
 mod scalar;
@@ -12,3 +123,7 @@ mod testutil;
 pub use scalar::Scalar;
 pub use tape::{Gradients, Tape};
 pub use tensor::Tensor;
+
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
