@@ -1,0 +1,133 @@
+//! The seed notebook's job end to end: read `inputs1.json` and `inputs2.json` (json_tricks
+//! format), differentiate every cell's expression with shapegrad, write the answer file.
+//!
+//! ```text
+//! cargo run --release --example notebook -- [--inputs1 PATH] [--inputs2 PATH] [--out PATH]
+//! cargo run --release --example notebook -- --write-samples DIR
+//! ```
+//!
+//! With no arguments it reads the sample inputs shipped in `examples/data/` (made by
+//! `samples.rs`; regenerate them with `--write-samples examples/data`) and writes
+//! `answer.json` in the working directory. Bad input exits with status 1 and one line naming
+//! the file, the entry and the key; the output file is written through a temporary file and a
+//! rename, so it is never left half-written or stale.
+
+mod answer;
+mod json;
+mod samples;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: notebook [--inputs1 PATH] [--inputs2 PATH] [--out PATH]
+       notebook --write-samples DIR";
+
+/// What the command line asks for.
+#[derive(Debug, PartialEq)]
+enum Command {
+    Run {
+        inputs1: PathBuf,
+        inputs2: PathBuf,
+        out: PathBuf,
+    },
+    WriteSamples(PathBuf),
+    Help,
+}
+
+fn data_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join("data")
+}
+
+fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
+    let mut inputs1 = data_dir().join("inputs1.json");
+    let mut inputs2 = data_dir().join("inputs2.json");
+    let mut out = PathBuf::from("answer.json");
+    let mut args = args.into_iter();
+    while let Some(flag) = args.next() {
+        let mut value = || {
+            args.next()
+                .map(PathBuf::from)
+                .ok_or_else(|| format!("{flag} needs a path\n{USAGE}"))
+        };
+        match flag.as_str() {
+            "--inputs1" => inputs1 = value()?,
+            "--inputs2" => inputs2 = value()?,
+            "--out" => out = value()?,
+            "--write-samples" => return Ok(Command::WriteSamples(value()?)),
+            "-h" | "--help" => return Ok(Command::Help),
+            other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
+        }
+    }
+    Ok(Command::Run {
+        inputs1,
+        inputs2,
+        out,
+    })
+}
+
+/// Reads both inputs, computes the answer and writes it; returns the summary to print and
+/// the non-finite values to report.
+fn run(inputs1: &Path, inputs2: &Path, out: &Path) -> Result<(String, Vec<String>), String> {
+    let name1 = inputs1.display().to_string();
+    let name2 = inputs2.display().to_string();
+    let entries1 = answer::parse_inputs1(&name1, &answer::read(inputs1)?)?;
+    let entries2 = answer::parse_inputs2(&name2, &answer::read(inputs2)?)?;
+    let result = answer::compute(&entries1, &entries2);
+    answer::write_atomic(out, &json::to_string(&result))?;
+    Ok((answer::summary(&result), answer::non_finite_report(&result)))
+}
+
+fn main() -> ExitCode {
+    let command = match parse_args(std::env::args().skip(1)) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match command {
+        Command::Help => {
+            println!("{USAGE}");
+            ExitCode::SUCCESS
+        }
+        Command::WriteSamples(dir) => match samples::write_samples(&dir) {
+            Ok(()) => {
+                println!("wrote {}/inputs1.json and inputs2.json", dir.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: cannot write samples to {}: {e}", dir.display());
+                ExitCode::FAILURE
+            }
+        },
+        Command::Run {
+            inputs1,
+            inputs2,
+            out,
+        } => match run(&inputs1, &inputs2, &out) {
+            Ok((summary, non_finite)) => {
+                print!("{summary}");
+                if !non_finite.is_empty() {
+                    eprintln!(
+                        "warning: {} non-finite value(s) in the answer, written as NaN/Infinity:",
+                        non_finite.len()
+                    );
+                    for line in non_finite.iter().take(20) {
+                        eprintln!("  {line}");
+                    }
+                    if non_finite.len() > 20 {
+                        eprintln!("  … and {} more", non_finite.len() - 20);
+                    }
+                }
+                println!("wrote {}", out.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        },
+    }
+}
