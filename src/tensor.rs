@@ -229,6 +229,10 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
 
     /// Calls `read` with the tensor's values as a column-major slice, without copying.
     ///
+    /// # Panics
+    ///
+    /// If `read` records an op on the same tape (the tape is borrowed while `read` runs).
+    ///
     /// # Examples
     ///
     /// ```

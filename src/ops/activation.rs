@@ -57,7 +57,11 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
                 let s = T::one() / (T::one() + e);
                 *y = s;
                 // σ(−x) = e·σ(x) for x ≥ 0 (no cancellation), 1 − σ(x) ≥ ½ for x < 0
-                *d = if x >= T::zero() { s * (e * s) } else { s * (T::one() - s) };
+                *d = if x >= T::zero() {
+                    s * (e * s)
+                } else {
+                    s * (T::one() - s)
+                };
             }
         })
     }
