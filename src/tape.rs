@@ -30,17 +30,25 @@ pub(crate) struct Slots {
 /// gradients below `out`. Monomorphised per (op, shape, scalar) and stored as a plain pointer.
 pub(crate) type BackwardFn<T> = fn(Slots, &[T], &mut [T]);
 
+/// Marks "no operand" in [`Node::args`].
+const NONE: u32 = u32::MAX;
+
 /// One recorded op: 24 bytes, no heap allocation of its own.
 #[derive(Clone, Copy)]
 pub(crate) struct Node<T> {
-    /// `None` for leaves and for nodes no variable flows into.
+    /// The backward rule; `None` for constants and for nodes no variable flows into, a no-op
+    /// for variables. So `backward.is_some()` says whether the node needs a gradient.
     backward: Option<BackwardFn<T>>,
+    /// Offset of the output values.
     out: u32,
-    a: u32,
-    b: u32,
-    /// Whether any variable flows into this node (constants and their results do not).
-    needs_grad: bool,
+    /// Offset of the aux region (scratch for the backward rule, right after the output).
+    aux: u32,
+    /// Node indices of the operands, [`NONE`] where absent.
+    args: [u32; 2],
 }
+
+/// The backward rule of a variable: nothing to propagate, but it needs a gradient.
+fn leaf_backward<T>(_: Slots, _: &[T], _: &mut [T]) {}
 
 /// An operand of an op being recorded: its node index and value offset.
 #[derive(Clone, Copy, Debug)]
@@ -246,12 +254,16 @@ impl<T: Scalar> Tape<T> {
         let (node, off) = inner.reserve(R * C);
         let start = off as usize;
         fill(&mut inner.values[start..]);
+        let backward = if needs_grad {
+            Some(leaf_backward::<T> as BackwardFn<T>)
+        } else {
+            None
+        };
         inner.nodes.push(Node {
-            backward: None,
+            backward,
             out: off,
-            a: off,
-            b: off,
-            needs_grad,
+            aux: off,
+            args: [NONE; 2],
         });
         Tensor::from_raw(self, node, off)
     }
@@ -272,15 +284,12 @@ impl<T: Scalar> Tape<T> {
             .inputs
             .iter()
             .flatten()
-            .any(|x| inner.nodes[x.node as usize].needs_grad);
-        let a = op.inputs[0].map_or(off, |x| x.off);
-        let b = op.inputs[1].map_or(off + (R * C) as u32, |x| x.off);
+            .any(|x| inner.nodes[x.node as usize].backward.is_some());
         inner.nodes.push(Node {
             backward: if needs_grad { Some(op.backward) } else { None },
             out: off,
-            a,
-            b,
-            needs_grad,
+            aux: off + (R * C) as u32,
+            args: op.inputs.map(|x| x.map_or(NONE, |x| x.node)),
         });
         Tensor::from_raw(self, node, off)
     }
@@ -292,29 +301,38 @@ impl<T: Scalar> Tape<T> {
         read(&inner.values[start..start + len])
     }
 
-    /// Whether any variable flows into node `node`.
-    pub(crate) fn needs_grad(&self, node: u32) -> bool {
-        self.inner.borrow().nodes[node as usize].needs_grad
-    }
-
-    /// The reverse walk: seeds `grads` at `off` with `seed` and runs every backward rule from
-    /// node `node` down to the first, each once.
+    /// The reverse walk: seeds `grads` at `off` with `seed`, then visits nodes from `node`
+    /// down to the first, each once, running the backward rule of every node the output
+    /// depends on. Nodes off that path are skipped, so their values (an `inf` in a branch the
+    /// output does not use) cannot leak `0·inf = NaN` into shared operands.
     pub(crate) fn backward_from(&self, node: u32, off: u32, seed: &[T], grads: &mut Gradients<T>) {
         let inner = self.inner.borrow();
+        let nodes = &inner.nodes[..=node as usize];
         let start = off as usize;
         let end = start + seed.len();
         grads.data.clear();
         grads.data.resize(end, T::zero());
         grads.data[start..end].copy_from_slice(seed);
+        grads.reached.clear();
+        grads.reached.resize(nodes.len(), false);
+        grads.reached[node as usize] = true;
         grads.session = self.session;
-        for n in inner.nodes[..=node as usize].iter().rev() {
-            if let Some(backward) = n.backward {
-                let slots = Slots {
-                    out: n.out as usize,
-                    a: n.a as usize,
-                    b: n.b as usize,
-                };
-                backward(slots, &inner.values, &mut grads.data);
+        for (i, n) in nodes.iter().enumerate().rev() {
+            let Some(backward) = n.backward else { continue };
+            if !grads.reached[i] {
+                continue;
+            }
+            let [a, b] = n.args.map(|k| (k != NONE).then(|| nodes[k as usize]));
+            let slots = Slots {
+                out: n.out as usize,
+                a: a.map_or(n.aux, |a| a.out) as usize,
+                b: b.map_or(n.aux, |b| b.out) as usize,
+            };
+            backward(slots, &inner.values, &mut grads.data);
+            for k in n.args {
+                if k != NONE && nodes[k as usize].backward.is_some() {
+                    grads.reached[k as usize] = true;
+                }
             }
         }
     }
@@ -379,7 +397,11 @@ pub(crate) fn accumulate<T: Scalar>(dst: &mut [T], terms: impl Iterator<Item = T
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct Gradients<T: Scalar = f64> {
+    /// Gradients, laid out like the tape's values up to the differentiated output.
     data: Vec<T>,
+    /// Per node: whether the output depends on it (and it needs a gradient).
+    reached: Vec<bool>,
+    /// The recording these gradients belong to; 0 before any backward.
     session: u64,
 }
 
@@ -400,6 +422,7 @@ impl<T: Scalar> Gradients<T> {
     pub fn new() -> Self {
         Gradients {
             data: Vec::new(),
+            reached: Vec::new(),
             session: 0,
         }
     }
@@ -411,7 +434,7 @@ impl<T: Scalar> Gradients<T> {
     /// # Panics
     ///
     /// If `x` belongs to another tape, or to a recording started by [`Tape::clear`] after
-    /// these gradients were computed.
+    /// these gradients were computed, or if no backward has filled these gradients yet.
     ///
     /// # Examples
     ///
@@ -454,12 +477,21 @@ impl<T: Scalar> Gradients<T> {
     /// ```
     pub fn slice<const R: usize, const C: usize>(&self, x: Tensor<'_, R, C, T>) -> Option<&[T]> {
         assert!(
+            self.session != 0,
+            "shapegrad: `Gradients::wrt` on gradients no backward has filled"
+        );
+        assert!(
             x.tape().session() == self.session,
             "shapegrad: `Gradients::wrt` got a tensor from another tape or recording"
         );
         let start = x.offset();
         let end = start + R * C;
-        if end > self.data.len() || !x.tape().needs_grad(x.node()) {
+        if !self
+            .reached
+            .get(x.node() as usize)
+            .copied()
+            .unwrap_or(false)
+        {
             return None;
         }
         Some(&self.data[start..end])
@@ -521,6 +553,38 @@ mod tests {
         tape.clear();
         let x = tape.var_scalar(1.0);
         let _ = g.wrt(x);
+    }
+
+    #[test]
+    fn nodes_off_the_path_do_not_leak_nan() {
+        // exp(800) = inf in an unused branch: running its rule with ∂ = 0 would add 0·inf = NaN
+        // into x. The output y = 2x does not depend on it: ∂y/∂x = 2 (hand derivation).
+        let tape = Tape::<f64>::new();
+        let x = tape.var_scalar(800.0);
+        let unused = x.exp();
+        let y = x * 2.0;
+        let g = y.backward();
+        assert_eq!(g.wrt(x)[0], 2.0);
+        assert_eq!(g.wrt(unused)[0], 0.0);
+        // a / 0 = inf off the path; ∂(a + b)/∂a = ∂(a + b)/∂b = 1
+        let (a, b) = (tape.var_scalar(1.0), tape.var_scalar(0.0));
+        let _q = a / b;
+        let g = (a + b).backward();
+        assert_eq!((g.wrt(a)[0], g.wrt(b)[0]), (1.0, 1.0));
+    }
+
+    #[test]
+    fn node_is_24_bytes() {
+        // The tape's per-op cost: a fn pointer and four u32 offsets/indices.
+        assert_eq!(std::mem::size_of::<Node<f64>>(), 24);
+    }
+
+    #[test]
+    #[should_panic(expected = "no backward has filled")]
+    fn empty_gradients_say_so() {
+        let tape = Tape::<f64>::new();
+        let x = tape.var_scalar(1.0);
+        let _ = Gradients::new().wrt(x);
     }
 
     #[test]

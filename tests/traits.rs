@@ -1,0 +1,81 @@
+//! Which standard traits the public types implement, checked at compile time.
+//!
+//! The negative cases (a `Tape` is not `Sync`, a `Tensor` is not `Send`) are trybuild cases:
+//! `tests/ui/tape_not_sync.rs` and `tests/ui/tensor_not_send.rs`.
+
+use std::fmt::Debug;
+
+use shapegrad::{Gradients, Tape, Tensor};
+
+fn assert_send<T: Send>() {}
+fn assert_sync<T: Sync>() {}
+fn assert_copy<T: Copy>() {}
+fn assert_clone<T: Clone>() {}
+fn assert_debug<T: Debug>() {}
+fn assert_default<T: Default>() {}
+
+/// Checked when this file compiles, whether or not the test runs: a regression is a build
+/// error naming the missing trait.
+const _: fn() = || {
+    // One tape per worker thread: a tape moves between threads...
+    assert_send::<Tape<f64>>();
+    assert_send::<Tape<f32>>();
+    // ...and gradients own their buffer, so they can be sent and shared freely.
+    assert_send::<Gradients<f64>>();
+    assert_sync::<Gradients<f64>>();
+    assert_send::<Gradients<f32>>();
+    assert_sync::<Gradients<f32>>();
+
+    assert_copy::<Tensor<'_, 2, 3>>();
+    assert_clone::<Tensor<'_, 2, 3>>();
+    assert_debug::<Tensor<'_, 2, 3>>();
+    assert_copy::<Tensor<'_, 1, 1, f32>>();
+
+    assert_default::<Tape<f64>>();
+    assert_debug::<Tape<f64>>();
+    assert_default::<Tape<f32>>();
+    assert_debug::<Tape<f32>>();
+
+    assert_clone::<Gradients<f64>>();
+    assert_debug::<Gradients<f64>>();
+    assert_default::<Gradients<f64>>();
+};
+
+#[test]
+fn public_types_implement_the_common_traits() {
+    assert_send::<Tape<f64>>();
+    assert_send::<Tape<f32>>();
+    assert_send::<Gradients<f64>>();
+    assert_sync::<Gradients<f64>>();
+    assert_copy::<Tensor<'_, 2, 3>>();
+    assert_clone::<Tensor<'_, 2, 3>>();
+    assert_debug::<Tensor<'_, 2, 3>>();
+    assert_default::<Tape>();
+    assert_debug::<Tape>();
+    assert_clone::<Gradients>();
+    assert_debug::<Gradients>();
+    assert_default::<Gradients>();
+}
+
+#[test]
+#[cfg(target_pointer_width = "64")]
+fn tensor_handle_is_16_bytes() {
+    // A tensor is `&Tape` plus two `u32` (node index and value offset); the shape and scalar
+    // live only in the type. Ops take and return tensors by value, so a handle of two words
+    // is as cheap to pass as a pointer pair, whatever the matrix size. Growing it (`usize`
+    // offsets, a stored shape, an `Rc`) would cost every op call and every `Copy`.
+    assert_eq!(std::mem::size_of::<Tensor<'_, 3, 3>>(), 16);
+    assert_eq!(std::mem::size_of::<Tensor<'_, 100, 100, f32>>(), 16);
+}
+
+#[test]
+fn a_tape_moves_to_a_worker_thread() {
+    let tape = Tape::<f64>::new();
+    let worker = std::thread::spawn(move || {
+        let x = tape.var_scalar(3.0);
+        let grads = (x * x).backward();
+        (grads.wrt(x)[0], grads) // the gradients come back across the thread boundary
+    });
+    let (dx, _grads) = worker.join().expect("worker thread panicked");
+    assert_eq!(dx, 6.0);
+}
