@@ -15,6 +15,8 @@
 mod answer;
 mod json;
 mod samples;
+#[cfg(test)]
+mod tests;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
