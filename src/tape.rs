@@ -315,7 +315,8 @@ impl<T: Scalar> Tape<T> {
         grads.data[start..end].copy_from_slice(seed);
         grads.reached.clear();
         grads.reached.resize(nodes.len(), false);
-        grads.reached[node as usize] = true;
+        // The output is reached unless it is a constant (then nothing needs a gradient).
+        grads.reached[node as usize] = nodes[node as usize].backward.is_some();
         grads.session = self.session;
         for (i, n) in nodes.iter().enumerate().rev() {
             let Some(backward) = n.backward else { continue };

@@ -31,9 +31,10 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// composite definition wherever that is finite); the derivative is stored in the forward
     /// pass as `σ(x)·(e⁻ˣ·σ(x))` for `x ≥ 0` and `σ(x)·(1 − σ(x))` for `x < 0`, so neither
     /// cancels: at `x = 40` the gradient is `4.25e-18`, not the `0` that `s·(1 − s)` gives.
-    /// Nothing overflows into a NaN: at `x = −800`, `e⁻ˣ = inf` gives a value and gradient of
-    /// exactly `0`, the correctly rounded results, where the composite
-    /// `1 / (1 + (−x).exp())` built from tape ops gets a NaN gradient (`inf · 0`).
+    /// Where `e⁻ˣ` overflows (`x < −709.78` in f64, `x < −88.72` in f32) value and gradient
+    /// are `eˣ`, their correctly rounded value (subnormal, then exactly `0` at `x = −800`);
+    /// the composite `1 / (1 + (−x).exp())` built from tape ops gets a NaN gradient there
+    /// (`inf · 0`).
     ///
     /// # Examples
     ///
@@ -53,15 +54,22 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
         self.unary_op(R * C, stored_derivative_backward::<T, R, C>, |x, out| {
             let (y, d) = out.split_at_mut(R * C);
             for ((y, d), &x) in y.iter_mut().zip(d).zip(x) {
-                let e = (-x).exp(); // in [0, 1] for x ≥ 0; may be inf for x < 0
-                let s = T::one() / (T::one() + e);
-                *y = s;
-                // σ(−x) = e·σ(x) for x ≥ 0 (no cancellation), 1 − σ(x) ≥ ½ for x < 0
-                *d = if x >= T::zero() {
-                    s * (e * s)
+                let e = (-x).exp(); // in [0, 1] for x ≥ 0; inf below x ≈ −709.78 (f64)
+                if e.is_finite() {
+                    let s = T::one() / (T::one() + e);
+                    *y = s;
+                    // σ(−x) = e·σ(x) for x ≥ 0 (no cancellation), 1 − σ(x) ≥ ½ for x < 0
+                    *d = if x >= T::zero() {
+                        s * (e * s)
+                    } else {
+                        s * (T::one() - s)
+                    };
                 } else {
-                    s * (T::one() - s)
-                };
+                    // σ(x) = eˣ/(1 + eˣ) and σ'(x) = σ(x)(1 − σ(x)) both round to eˣ here
+                    // (a subnormal, or 0 below x ≈ −745.13)
+                    *y = x.exp();
+                    *d = *y;
+                }
             }
         })
     }

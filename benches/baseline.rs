@@ -1,0 +1,155 @@
+//! Hand-written nalgebra gradients of the benchmarked functions: the practical limit that
+//! shapegrad is measured against. Also compiled into `tests/baselines.rs`, which checks them
+//! against shapegrad's gradients, so the benches compare like with like.
+
+#![allow(dead_code, clippy::new_without_default)]
+
+use nalgebra::{SMatrix, SVector};
+use shapegrad::Scalar;
+
+fn sigmoid<T: Scalar>(x: T) -> T {
+    T::one() / (T::one() + (-x).exp())
+}
+
+/// The notebook's graph function (TEST 8) by hand: returns `y` and writes
+/// `[x1, x2, b1, b2, c1, c2]`'s gradients.
+pub fn graph_by_hand(x: [f64; 2], w: [f64; 4], grad: &mut [f64; 6]) -> f64 {
+    let [x1, x2] = x;
+    let [b1, b2, c1, c2] = w;
+    let z0 = x1 + b1;
+    let z1 = x2 + b2;
+    let z2 = sigmoid(z0);
+    let z3 = sigmoid(z1);
+    let z4 = z3.tanh();
+    let z5 = z4 * c2;
+    let z6 = z0 * z2;
+    let z7 = z6 * c1;
+    let z8 = z2 * z5;
+    let y = z7 + z8;
+    // reverse: ∂y/∂z7 = ∂y/∂z8 = 1
+    let dz6 = c1;
+    let dc1 = z6;
+    let dz2 = z5 + z0 * dz6;
+    let dz5 = z2;
+    let dz4 = c2 * dz5;
+    let dc2 = z4 * dz5;
+    let dz3 = dz4 * (1.0 - z4 * z4);
+    let dz1 = dz3 * z3 * (1.0 - z3);
+    let dz0 = z2 * dz6 + dz2 * z2 * (1.0 - z2);
+    *grad = [dz0, dz1, dz0, dz1, dc1, dc2];
+    y
+}
+
+/// Parameters of `σ(W2 σ(W1 x + b1) + b2)` with `N` inputs, `H` hidden units, `O` outputs;
+/// the matrices boxed so large sizes stay off the stack.
+pub struct Net<T: Scalar, const N: usize, const H: usize, const O: usize> {
+    pub w1: Box<SMatrix<T, H, N>>,
+    pub b1: SVector<T, H>,
+    pub w2: Box<SMatrix<T, O, H>>,
+    pub b2: SVector<T, O>,
+}
+
+/// Gradients of the net's loss `Σ y`, preallocated once and overwritten every step.
+pub struct NetGrads<T: Scalar, const N: usize, const H: usize, const O: usize> {
+    pub x: SVector<T, N>,
+    pub w1: Box<SMatrix<T, H, N>>,
+    pub b1: SVector<T, H>,
+    pub w2: Box<SMatrix<T, O, H>>,
+    pub b2: SVector<T, O>,
+}
+
+impl<T: Scalar, const N: usize, const H: usize, const O: usize> Net<T, N, H, O> {
+    /// Deterministic parameters: `W[i][j] = a·sin(i·p + j·q)`-style values of moderate size.
+    pub fn new() -> Self {
+        let f = |i: usize, j: usize, s: f64| -> T {
+            nalgebra::convert(
+                0.5 * ((i * 7 + j * 13) as f64 * s).sin() / ((N.max(H)) as f64).sqrt(),
+            )
+        };
+        let mut w1 = Box::new(SMatrix::<T, H, N>::zeros());
+        let mut w2 = Box::new(SMatrix::<T, O, H>::zeros());
+        for j in 0..N {
+            for i in 0..H {
+                w1[(i, j)] = f(i, j, 0.37);
+            }
+        }
+        for j in 0..H {
+            for i in 0..O {
+                w2[(i, j)] = f(i, j, 0.23);
+            }
+        }
+        Net {
+            w1,
+            b1: SVector::from_fn(|i, _| nalgebra::convert(0.1 * (i as f64 * 0.5).cos())),
+            w2,
+            b2: SVector::from_fn(|i, _| nalgebra::convert(-0.05 * i as f64)),
+        }
+    }
+
+    /// An input vector of moderate values.
+    pub fn input() -> SVector<T, N> {
+        SVector::from_fn(|i, _| nalgebra::convert((i as f64 * 0.71).sin()))
+    }
+
+    /// The forward pass alone: `Σ σ(W2 σ(W1 x + b1) + b2)`.
+    pub fn forward(&self, x: &SVector<T, N>) -> T {
+        let mut z1 = self.b1;
+        z1.gemv(T::one(), &*self.w1, x, T::one());
+        let h = z1.map(sigmoid);
+        let mut z2 = self.b2;
+        z2.gemv(T::one(), &*self.w2, &h, T::one());
+        z2.map(sigmoid).sum()
+    }
+
+    /// Loss and all gradients by hand, with nalgebra's gemv/ger into preallocated storage.
+    pub fn grad_by_hand(&self, x: &SVector<T, N>, g: &mut NetGrads<T, N, H, O>) -> T {
+        let one = T::one();
+        let mut z1 = self.b1;
+        z1.gemv(one, &*self.w1, x, one);
+        let h = z1.map(sigmoid);
+        let mut z2 = self.b2;
+        z2.gemv(one, &*self.w2, &h, one);
+        let y = z2.map(sigmoid);
+        // ∂Σy/∂z2 = y(1 - y)
+        let dz2 = y.map(|y| y * (one - y));
+        g.w2.ger(one, &dz2, &h, T::zero());
+        g.b2 = dz2;
+        let mut dh = SVector::<T, H>::zeros();
+        dh.gemv_tr(one, &*self.w2, &dz2, T::zero());
+        let dz1 = dh.zip_map(&h, |d, h| d * h * (one - h));
+        g.w1.ger(one, &dz1, x, T::zero());
+        g.b1 = dz1;
+        g.x.gemv_tr(one, &*self.w1, &dz1, T::zero());
+        y.sum()
+    }
+}
+
+impl<T: Scalar, const N: usize, const H: usize, const O: usize> NetGrads<T, N, H, O> {
+    /// Zeroed gradient storage.
+    pub fn new() -> Self {
+        NetGrads {
+            x: SVector::zeros(),
+            w1: Box::new(SMatrix::zeros()),
+            b1: SVector::zeros(),
+            w2: Box::new(SMatrix::zeros()),
+            b2: SVector::zeros(),
+        }
+    }
+}
+
+/// The scalar chain `z ← z·c + z·z·k` for `steps` steps by hand: `(z_n, ∂z_n/∂z_0)`.
+/// `zs` is scratch for the forward values (kept between calls, like a reused tape).
+pub fn chain_by_hand(z0: f64, c: f64, k: f64, steps: usize, zs: &mut Vec<f64>) -> (f64, f64) {
+    zs.clear();
+    let mut z = z0;
+    for _ in 0..steps {
+        zs.push(z);
+        z = z * c + z * z * k;
+    }
+    let mut g = 1.0;
+    for &z in zs.iter().rev() {
+        // ∂(zc + z²k)/∂z = c + 2kz
+        g *= c + 2.0 * k * z;
+    }
+    (z, g)
+}

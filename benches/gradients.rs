@@ -1,0 +1,125 @@
+//! shapegrad's gradients against hand-written nalgebra gradients (the practical limit) and
+//! the plain forward pass, one criterion group per workload.
+//!
+//! Run: `cargo bench --bench gradients` (all), or e.g. `cargo bench --bench gradients -- net_64`.
+//! Every timed shapegrad iteration does a whole training step's work: clear the reused tape,
+//! record the forward pass, run backward into reused `Gradients`, and read every gradient
+//! (zero-copy slices, passed to `black_box`).
+
+mod baseline;
+
+use std::hint::black_box;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use shapegrad::{Gradients, Scalar, Tape};
+
+use baseline::{Net, NetGrads, chain_by_hand, graph_by_hand};
+
+/// The notebook's first inputs1 entry (its TEST 8 trace): x = [-1, 4], w = [-7, -6, 5, 0].
+const GRAPH_X: [f64; 2] = [-1.0, 4.0];
+const GRAPH_W: [f64; 4] = [-7.0, -6.0, 5.0, 0.0];
+
+fn graph(c: &mut Criterion) {
+    let mut group = c.benchmark_group("graph");
+    let mut tape = Tape::<f64>::with_capacity(64, 64);
+    let mut grads = Gradients::new();
+    group.bench_function("shapegrad", |b| {
+        b.iter(|| {
+            tape.clear();
+            let x = black_box(GRAPH_X).map(|v| tape.var_scalar(v));
+            let w = black_box(GRAPH_W).map(|v| tape.var_scalar(v));
+            let [x1, x2] = x;
+            let [b1, b2, c1, c2] = w;
+            let z0 = x1 + b1;
+            let z2 = z0.sigmoid();
+            let z5 = (x2 + b2).sigmoid().tanh() * c2;
+            let y = z0 * z2 * c1 + z2 * z5;
+            y.backward_into(&mut grads);
+            for t in x.iter().chain(&w) {
+                black_box(grads.slice(*t));
+            }
+        })
+    });
+    group.bench_function("by_hand", |b| {
+        let mut g = [0.0; 6];
+        b.iter(|| {
+            let y = graph_by_hand(black_box(GRAPH_X), black_box(GRAPH_W), &mut g);
+            black_box((y, &g));
+        })
+    });
+    group.finish();
+}
+
+fn net<T: Scalar, const N: usize, const H: usize, const O: usize>(c: &mut Criterion, name: &str) {
+    let mut group = c.benchmark_group(name);
+    let net = Net::<T, N, H, O>::new();
+    let x = Net::<T, N, H, O>::input();
+    let mut tape = Tape::<T>::new();
+    let mut grads = Gradients::new();
+    group.bench_function("shapegrad", |b| {
+        b.iter(|| {
+            tape.clear();
+            let x = tape.var(black_box(x));
+            let w1 = tape.var_from_slice::<H, N>(net.w1.as_slice());
+            let b1 = tape.var(net.b1);
+            let w2 = tape.var_from_slice::<O, H>(net.w2.as_slice());
+            let b2 = tape.var(net.b2);
+            let loss = (w2.matmul((w1.matmul(x) + b1).sigmoid()) + b2)
+                .sigmoid()
+                .sum();
+            loss.backward_into(&mut grads);
+            black_box(loss.item());
+            black_box((grads.slice(x), grads.slice(w1), grads.slice(b1)));
+            black_box((grads.slice(w2), grads.slice(b2)));
+        })
+    });
+    let mut g = NetGrads::<T, N, H, O>::new();
+    group.bench_function("by_hand", |b| {
+        b.iter(|| black_box(net.grad_by_hand(black_box(&x), &mut g)))
+    });
+    group.bench_function("forward", |b| {
+        b.iter(|| black_box(net.forward(black_box(&x))))
+    });
+    group.finish();
+}
+
+fn nets(c: &mut Criterion) {
+    net::<f64, 3, 4, 2>(c, "net_3_4_2_f64");
+    net::<f64, 16, 32, 8>(c, "net_16_32_8_f64");
+    net::<f64, 64, 128, 10>(c, "net_64_128_10_f64");
+    net::<f32, 64, 128, 10>(c, "net_64_128_10_f32");
+    net::<f64, 784, 128, 10>(c, "net_784_128_10_f64");
+}
+
+/// `z ← z·c + z·z·k` for `steps` steps: 4 recorded ops a step. `c = 1.5`, `k = -0.5` make
+/// `z = 1` an attracting fixed point, so values stay finite and normal.
+fn chain(c: &mut Criterion) {
+    let (z0, cc, k) = (0.8, 1.5, -0.5);
+    let mut group = c.benchmark_group("chain");
+    group.sample_size(20);
+    for steps in [1_000usize, 10_000, 100_000, 1_000_000] {
+        group.throughput(Throughput::Elements(4 * steps as u64));
+        let mut tape = Tape::<f64>::with_capacity(4 * steps + 1, 6 * steps + 1);
+        let mut grads = Gradients::new();
+        group.bench_with_input(BenchmarkId::new("shapegrad", steps), &steps, |b, &steps| {
+            b.iter(|| {
+                tape.clear();
+                let x = tape.var_scalar(black_box(z0));
+                let mut z = x;
+                for _ in 0..steps {
+                    z = z * cc + z * z * k;
+                }
+                z.backward_into(&mut grads);
+                black_box(grads.slice(x));
+            })
+        });
+        let mut zs = Vec::with_capacity(steps);
+        group.bench_with_input(BenchmarkId::new("by_hand", steps), &steps, |b, &steps| {
+            b.iter(|| black_box(chain_by_hand(black_box(z0), cc, k, steps, &mut zs)))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, graph, nets, chain);
+criterion_main!(benches);
