@@ -2,10 +2,14 @@
 //!
 //! Every recorded op appends one [`Node`] and its output values (plus any scratch the backward
 //! rule needs, the "aux" region) to two contiguous buffers. A node names its operands by the
-//! offsets of their values, so a backward rule reads operand values and accumulates operand
+//! offsets of their values, so a backward rule reads operand values and writes operand
 //! gradients at those offsets. The gradient buffer mirrors the value buffer one to one.
 //! Because nodes are appended as ops run, every operand sits before its result: walking the
 //! nodes once in reverse is a topological order, with no recursion and no sort.
+//!
+//! The walk tracks which gradient regions it has written ("reached") with a per-offset stamp,
+//! so it needs no zeroing pass: a rule's first contribution to an operand is assigned, later
+//! ones are added ([`Write`]), and nodes the output does not reach are skipped.
 
 use std::cell::RefCell;
 use std::fmt;
@@ -15,23 +19,85 @@ use nalgebra::SMatrix;
 
 use crate::{Scalar, Tensor};
 
-/// Where a node's values live: its output region and its two operand (or aux) regions.
+/// How a backward rule writes one operand's gradient.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Write {
+    /// The operand needs no gradient (a constant, or no variable flows into it).
+    Skip,
+    /// First contribution: overwrite the region (it holds stale data).
+    Assign,
+    /// Later contribution: add to the region.
+    Add,
+}
+
+/// Where a node's values live, and how its rule writes each operand's gradient.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Slots {
     /// Offset of the node's output values (and of its upstream gradient `grad_out`).
     pub(crate) out: usize,
     /// Offset of the first operand.
     pub(crate) a: usize,
-    /// Offset of the second operand, or of the node's aux region.
+    /// Offset of the second operand or, for one-operand ops, of the node's aux region.
     pub(crate) b: usize,
+    /// How to write the first and the second operand's gradient.
+    pub(crate) write: [Write; 2],
 }
 
-/// A backward rule: reads `values`, reads `grads[out..]` and accumulates into the operands'
-/// gradients below `out`. Monomorphised per (op, shape, scalar) and stored as a plain pointer.
+impl Slots {
+    /// Writes `terms` into the first operand's gradient (`n` scalars at `a`), adding or
+    /// assigning as the walk says: every rule's "`∂a += …`".
+    #[inline(always)]
+    pub(crate) fn grad_a<T: Scalar>(
+        &self,
+        before: &mut [T],
+        n: usize,
+        terms: impl Iterator<Item = T>,
+    ) {
+        write(&mut before[self.a..][..n], self.write[0], terms);
+    }
+
+    /// As [`grad_a`](Slots::grad_a) for the second operand (at `b`).
+    #[inline(always)]
+    pub(crate) fn grad_b<T: Scalar>(
+        &self,
+        before: &mut [T],
+        n: usize,
+        terms: impl Iterator<Item = T>,
+    ) {
+        write(&mut before[self.b..][..n], self.write[1], terms);
+    }
+
+    /// For kernels like `gemm` that take `β` in `dst = … + β·dst`: `None` to skip operand `k`,
+    /// else `β` = 0 (assign) or 1 (add).
+    #[inline(always)]
+    pub(crate) fn beta<T: Scalar>(&self, k: usize) -> Option<T> {
+        match self.write[k] {
+            Write::Skip => None,
+            Write::Assign => Some(T::zero()),
+            Write::Add => Some(T::one()),
+        }
+    }
+}
+
+/// `dst (+)= terms` per `mode`.
+#[inline(always)]
+fn write<T: Scalar>(dst: &mut [T], mode: Write, terms: impl Iterator<Item = T>) {
+    match mode {
+        Write::Skip => {}
+        Write::Assign => dst.iter_mut().zip(terms).for_each(|(d, t)| *d = t),
+        Write::Add => dst.iter_mut().zip(terms).for_each(|(d, t)| *d += t),
+    }
+}
+
+/// A backward rule: reads `values`, reads `grads[out..]` and writes the operands' gradients
+/// below `out` as `Slots::write` says. Monomorphised per (op, shape, scalar) and stored as a
+/// plain pointer.
 pub(crate) type BackwardFn<T> = fn(Slots, &[T], &mut [T]);
 
-/// Marks "no operand" in [`Node::args`].
-const NONE: u32 = u32::MAX;
+/// [`Node::flags`]: the first operand needs a gradient.
+const GRAD_A: u32 = 1;
+/// [`Node::flags`]: there is a second operand and it needs a gradient.
+const GRAD_B: u32 = 2;
 
 /// One recorded op: 24 bytes, no heap allocation of its own.
 #[derive(Clone, Copy)]
@@ -41,10 +107,12 @@ pub(crate) struct Node<T> {
     backward: Option<BackwardFn<T>>,
     /// Offset of the output values.
     out: u32,
-    /// Offset of the aux region (scratch for the backward rule, right after the output).
-    aux: u32,
-    /// Node indices of the operands, [`NONE`] where absent.
-    args: [u32; 2],
+    /// Offset of the first operand (the output's for leaves).
+    a: u32,
+    /// Offset of the second operand, or of the aux region (right after the output).
+    b: u32,
+    /// [`GRAD_A`] | [`GRAD_B`]: which operands need a gradient.
+    flags: u32,
 }
 
 /// The backward rule of a variable: nothing to propagate, but it needs a gradient.
@@ -245,6 +313,7 @@ impl<T: Scalar> Tape<T> {
     }
 
     /// Appends a leaf whose values are written by `fill` (column-major).
+    #[inline]
     pub(crate) fn leaf<const R: usize, const C: usize>(
         &self,
         needs_grad: bool,
@@ -262,14 +331,16 @@ impl<T: Scalar> Tape<T> {
         inner.nodes.push(Node {
             backward,
             out: off,
-            aux: off,
-            args: [NONE; 2],
+            a: off,
+            b: off,
+            flags: 0,
         });
         Tensor::from_raw(self, node, off)
     }
 
     /// Appends an op with an `R×C` output: `forward(values, out)` writes the output (and aux)
     /// into `out`, reading operands from `values`, which holds everything recorded before.
+    #[inline]
     pub(crate) fn record<const R: usize, const C: usize>(
         &self,
         op: Op<T>,
@@ -280,16 +351,15 @@ impl<T: Scalar> Tape<T> {
         let start = off as usize;
         let (before, out) = inner.values.split_at_mut(start);
         forward(before, out);
-        let needs_grad = op
-            .inputs
-            .iter()
-            .flatten()
-            .any(|x| inner.nodes[x.node as usize].backward.is_some());
+        let needs =
+            |x: Option<Operand>| x.is_some_and(|x| inner.nodes[x.node as usize].backward.is_some());
+        let flags = needs(op.inputs[0]) as u32 * GRAD_A | needs(op.inputs[1]) as u32 * GRAD_B;
         inner.nodes.push(Node {
-            backward: if needs_grad { Some(op.backward) } else { None },
+            backward: if flags != 0 { Some(op.backward) } else { None },
             out: off,
-            aux: off + (R * C) as u32,
-            args: op.inputs.map(|x| x.map_or(NONE, |x| x.node)),
+            a: op.inputs[0].map_or(off, |x| x.off),
+            b: op.inputs[1].map_or(off + (R * C) as u32, |x| x.off),
+            flags,
         });
         Tensor::from_raw(self, node, off)
     }
@@ -301,39 +371,53 @@ impl<T: Scalar> Tape<T> {
         read(&inner.values[start..start + len])
     }
 
-    /// The reverse walk: seeds `grads` at `off` with `seed`, then visits nodes from `node`
-    /// down to the first, each once, running the backward rule of every node the output
-    /// depends on. Nodes off that path are skipped, so their values (an `inf` in a branch the
-    /// output does not use) cannot leak `0·inf = NaN` into shared operands.
+    /// The reverse walk: writes `seed` as the gradient of the output at `off` (node `node`),
+    /// then visits nodes from `node` down to the first, each once, running the rule of every
+    /// node the output reaches. Nodes off that path are skipped, so their values (an `inf` in
+    /// a branch the output does not use) cannot leak `0·inf = NaN` into shared operands.
     pub(crate) fn backward_from(&self, node: u32, off: u32, seed: &[T], grads: &mut Gradients<T>) {
         let inner = self.inner.borrow();
         let nodes = &inner.nodes[..=node as usize];
         let start = off as usize;
         let end = start + seed.len();
-        grads.data.clear();
-        grads.data.resize(end, T::zero());
-        grads.data[start..end].copy_from_slice(seed);
-        grads.reached.clear();
-        grads.reached.resize(nodes.len(), false);
-        // The output is reached unless it is a constant (then nothing needs a gradient).
-        grads.reached[node as usize] = nodes[node as usize].backward.is_some();
-        grads.session = self.session;
-        for (i, n) in nodes.iter().enumerate().rev() {
+        let stamp = grads.begin(end, self.session);
+        let (data, reached) = (&mut grads.data, &mut grads.reached);
+        data[start..end].copy_from_slice(seed);
+        if nodes[node as usize].backward.is_some() {
+            reached[start] = stamp;
+        }
+        let mode = |needs: bool, seen: bool| match (needs, seen) {
+            (false, _) => Write::Skip,
+            (true, true) => Write::Add,
+            (true, false) => Write::Assign,
+        };
+        for n in nodes.iter().rev() {
             let Some(backward) = n.backward else { continue };
-            if !grads.reached[i] {
+            if reached[n.out as usize] != stamp {
                 continue;
             }
-            let [a, b] = n.args.map(|k| (k != NONE).then(|| nodes[k as usize]));
+            let (a, b) = (n.a as usize, n.b as usize);
+            let write_a = mode(
+                n.flags & GRAD_A != 0,
+                n.flags & GRAD_A != 0 && reached[a] == stamp,
+            );
+            // `b` may be an aux offset (past `reached`) when it is no operand; a reused operand
+            // (`x * x`) is assigned by its first write only
+            let needs_b = n.flags & GRAD_B != 0;
+            let seen_b = needs_b && (reached[b] == stamp || (write_a != Write::Skip && a == b));
+            let write_b = mode(needs_b, seen_b);
             let slots = Slots {
                 out: n.out as usize,
-                a: a.map_or(n.aux, |a| a.out) as usize,
-                b: b.map_or(n.aux, |b| b.out) as usize,
+                a,
+                b,
+                write: [write_a, write_b],
             };
-            backward(slots, &inner.values, &mut grads.data);
-            for k in n.args {
-                if k != NONE && nodes[k as usize].backward.is_some() {
-                    grads.reached[k as usize] = true;
-                }
+            backward(slots, &inner.values, data);
+            if write_a != Write::Skip {
+                reached[a] = stamp;
+            }
+            if write_b != Write::Skip {
+                reached[b] = stamp;
             }
         }
     }
@@ -370,14 +454,6 @@ pub(crate) fn split_grads<T>(grads: &mut [T], out: usize, n: usize) -> (&mut [T]
     (before, &rest[..n])
 }
 
-/// `dst[i] += terms[i]`: how every backward rule adds its contribution (never assigns).
-#[inline(always)]
-pub(crate) fn accumulate<T: Scalar>(dst: &mut [T], terms: impl Iterator<Item = T>) {
-    for (d, t) in dst.iter_mut().zip(terms) {
-        *d += t;
-    }
-}
-
 /// The gradients of one output with respect to every tensor of its tape, from
 /// [`Tensor::backward`] or [`Tensor::backward_with`].
 ///
@@ -398,10 +474,13 @@ pub(crate) fn accumulate<T: Scalar>(dst: &mut [T], terms: impl Iterator<Item = T
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct Gradients<T: Scalar = f64> {
-    /// Gradients, laid out like the tape's values up to the differentiated output.
+    /// Gradients, laid out like the tape's values up to the differentiated output. Only
+    /// regions stamped in `reached` hold gradients of this walk; the rest is stale.
     data: Vec<T>,
-    /// Per node: whether the output depends on it (and it needs a gradient).
-    reached: Vec<bool>,
+    /// Per value offset: the stamp of the last walk that wrote the region starting there.
+    reached: Vec<u8>,
+    /// This walk's stamp, 1..=255 (0 before any walk).
+    stamp: u8,
     /// The recording these gradients belong to; 0 before any backward.
     session: u64,
 }
@@ -424,8 +503,25 @@ impl<T: Scalar> Gradients<T> {
         Gradients {
             data: Vec::new(),
             reached: Vec::new(),
+            stamp: 0,
             session: 0,
         }
+    }
+
+    /// Prepares for a walk over `len` scalars of recording `session`: sizes the buffers
+    /// (growing only, with no pass over what is kept) and returns the new stamp.
+    fn begin(&mut self, len: usize, session: u64) -> u8 {
+        if self.data.len() < len {
+            self.data.resize(len, T::zero());
+            self.reached.resize(len, 0);
+        }
+        if self.stamp == u8::MAX {
+            self.reached.fill(0);
+            self.stamp = 0;
+        }
+        self.stamp += 1;
+        self.session = session;
+        self.stamp
     }
 
     /// `∂y/∂x`, the gradient of the differentiated output `y` with respect to `x`, shaped
@@ -487,12 +583,7 @@ impl<T: Scalar> Gradients<T> {
         );
         let start = x.offset();
         let end = start + R * C;
-        if !self
-            .reached
-            .get(x.node() as usize)
-            .copied()
-            .unwrap_or(false)
-        {
+        if end > self.data.len() || self.reached[start] != self.stamp {
             return None;
         }
         Some(&self.data[start..end])
@@ -572,6 +663,32 @@ mod tests {
         let _q = a / b;
         let g = (a + b).backward();
         assert_eq!((g.wrt(a)[0], g.wrt(b)[0]), (1.0, 1.0));
+    }
+
+    #[test]
+    fn reused_gradients_never_show_stale_values() {
+        // A reused `Gradients` keeps stale data (no zeroing pass): fill it with NaN first, then
+        // differentiate other recordings through it, 300 times so the u8 stamp wraps.
+        let mut grads = Gradients::new();
+        let mut tape = Tape::<f64>::new();
+        {
+            let x = tape.var(Matrix2x3::repeat(0.0));
+            (x / x).sum().backward_into(&mut grads); // 0/0: every gradient NaN
+            assert!(grads.wrt(x)[0].is_nan());
+        }
+        for k in 0..300 {
+            tape.clear();
+            let c = tape.constant(Matrix2x3::repeat(3.0));
+            let x = tape.var(Matrix2x3::repeat(k as f64));
+            let unused = x.exp();
+            let y = if k % 2 == 0 { x * c + x } else { c * x + x * x };
+            y.sum().backward_into(&mut grads);
+            // ∂Σ(3x + x)/∂x = 4; ∂Σ(3x + x²)/∂x = 3 + 2x (hand derivation)
+            let want = if k % 2 == 0 { 4.0 } else { 3.0 + 2.0 * k as f64 };
+            assert_eq!(grads.wrt(x), Matrix2x3::repeat(want), "step {k}");
+            assert_eq!(grads.wrt(c), Matrix2x3::zeros());
+            assert_eq!(grads.wrt(unused), Matrix2x3::zeros());
+        }
     }
 
     #[test]

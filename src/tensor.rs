@@ -189,10 +189,6 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
         }
     }
 
-    pub(crate) fn node(self) -> u32 {
-        self.node
-    }
-
     pub(crate) fn offset(self) -> usize {
         self.off as usize
     }

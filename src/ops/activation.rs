@@ -5,7 +5,7 @@
 //! multiply and stays accurate in the tails where `s·(1 − s)` or `1 − t²` would round to 0.
 
 use crate::scalar::lit;
-use crate::tape::{Slots, accumulate, split_grads};
+use crate::tape::{Slots, split_grads};
 use crate::{Scalar, Tensor};
 
 /// `∂x += ∂y ⊙ d` where the forward pass stored `d = ∂y/∂x` in the aux region at `b`.
@@ -17,10 +17,7 @@ fn stored_derivative_backward<T: Scalar, const R: usize, const C: usize>(
     let n = R * C;
     let (before, grad_out) = split_grads(g, s.out, n);
     let d = &v[s.b..][..n];
-    accumulate(
-        &mut before[s.a..][..n],
-        grad_out.iter().zip(d).map(|(&go, &d)| go * d),
-    );
+    s.grad_a(before, n, grad_out.iter().zip(d).map(|(&go, &d)| go * d));
 }
 
 impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {

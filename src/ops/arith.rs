@@ -3,7 +3,7 @@
 
 use std::ops::{Add, Div, Mul, Neg, Sub};
 
-use crate::tape::{Slots, accumulate, split_grads};
+use crate::tape::{Slots, split_grads};
 use crate::{Scalar, Tensor};
 
 /// `-x`, element-wise. Backward: `∂x += -∂y`.
@@ -29,14 +29,14 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Neg for Tensor<'t, R, C, T> 
 fn neg_backward<T: Scalar, const R: usize, const C: usize>(s: Slots, _: &[T], g: &mut [T]) {
     let n = R * C;
     let (before, grad_out) = split_grads(g, s.out, n);
-    accumulate(&mut before[s.a..][..n], grad_out.iter().map(|&go| -go));
+    s.grad_a(before, n, grad_out.iter().map(|&go| -go));
 }
 
 /// `∂x += ∂y` for an op `y = x + c` whose operand is at `a`.
 fn pass_backward<T: Scalar, const R: usize, const C: usize>(s: Slots, _: &[T], g: &mut [T]) {
     let n = R * C;
     let (before, grad_out) = split_grads(g, s.out, n);
-    accumulate(&mut before[s.a..][..n], grad_out.iter().copied());
+    s.grad_a(before, n, grad_out.iter().copied());
 }
 
 /// `a + b`, element-wise. Backward: `∂a += ∂y`, `∂b += ∂y`.
@@ -63,8 +63,8 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Add for Tensor<'t, R, C, T> 
             // ∂a += ∂y,  ∂b += ∂y
             let n = R * C;
             let (before, grad_out) = split_grads(g, s.out, n);
-            accumulate(&mut before[s.a..][..n], grad_out.iter().copied());
-            accumulate(&mut before[s.b..][..n], grad_out.iter().copied());
+            s.grad_a(before, n, grad_out.iter().copied());
+            s.grad_b(before, n, grad_out.iter().copied());
         }
         self.zip_op(rhs, "add", backward::<T, R, C>, |a, b| a + b)
     }
@@ -93,8 +93,8 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Sub for Tensor<'t, R, C, T> 
             // ∂a += ∂y,  ∂b += -∂y
             let n = R * C;
             let (before, grad_out) = split_grads(g, s.out, n);
-            accumulate(&mut before[s.a..][..n], grad_out.iter().copied());
-            accumulate(&mut before[s.b..][..n], grad_out.iter().map(|&go| -go));
+            s.grad_a(before, n, grad_out.iter().copied());
+            s.grad_b(before, n, grad_out.iter().map(|&go| -go));
         }
         self.zip_op(rhs, "sub", backward::<T, R, C>, |a, b| a - b)
     }
@@ -125,14 +125,8 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Mul for Tensor<'t, R, C, T> 
             let n = R * C;
             let (before, grad_out) = split_grads(g, s.out, n);
             let (a, b) = (&v[s.a..][..n], &v[s.b..][..n]);
-            accumulate(
-                &mut before[s.a..][..n],
-                grad_out.iter().zip(b).map(|(&go, &b)| go * b),
-            );
-            accumulate(
-                &mut before[s.b..][..n],
-                grad_out.iter().zip(a).map(|(&go, &a)| go * a),
-            );
+            s.grad_a(before, n, grad_out.iter().zip(b).map(|(&go, &b)| go * b));
+            s.grad_b(before, n, grad_out.iter().zip(a).map(|(&go, &a)| go * a));
         }
         self.zip_op(rhs, "mul", backward::<T, R, C>, |a, b| a * b)
     }
@@ -164,15 +158,9 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Div for Tensor<'t, R, C, T> 
             let n = R * C;
             let (before, grad_out) = split_grads(g, s.out, n);
             let (b, y) = (&v[s.b..][..n], &v[s.out..][..n]);
-            accumulate(
-                &mut before[s.a..][..n],
-                grad_out.iter().zip(b).map(|(&go, &b)| go / b),
-            );
+            s.grad_a(before, n, grad_out.iter().zip(b).map(|(&go, &b)| go / b));
             let terms = grad_out.iter().zip(b).zip(y);
-            accumulate(
-                &mut before[s.b..][..n],
-                terms.map(|((&go, &b), &y)| -(go * y) / b),
-            );
+            s.grad_b(before, n, terms.map(|((&go, &b), &y)| -(go * y) / b));
         }
         self.zip_op(rhs, "div", backward::<T, R, C>, |a, b| a / b)
     }
@@ -239,7 +227,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Mul<T> for Tensor<'t, R, C, 
             let n = R * C;
             let (before, grad_out) = split_grads(g, s.out, n);
             let c = v[s.b];
-            accumulate(&mut before[s.a..][..n], grad_out.iter().map(|&go| go * c));
+            s.grad_a(before, n, grad_out.iter().map(|&go| go * c));
         }
         self.scalar_op(c, backward::<T, R, C>, |x, c| x * c)
     }
@@ -266,7 +254,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Div<T> for Tensor<'t, R, C, 
             let n = R * C;
             let (before, grad_out) = split_grads(g, s.out, n);
             let c = v[s.b];
-            accumulate(&mut before[s.a..][..n], grad_out.iter().map(|&go| go / c));
+            s.grad_a(before, n, grad_out.iter().map(|&go| go / c));
         }
         self.scalar_op(c, backward::<T, R, C>, |x, c| x / c)
     }
@@ -288,10 +276,7 @@ impl<const R: usize, const C: usize, T: Scalar> Tensor<'_, R, C, T> {
             let (before, grad_out) = split_grads(g, s.out, n);
             let (x, y) = (&v[s.a..][..n], &v[s.out..][..n]);
             let terms = grad_out.iter().zip(x).zip(y);
-            accumulate(
-                &mut before[s.a..][..n],
-                terms.map(|((&go, &x), &y)| -(go * y) / x),
-            );
+            s.grad_a(before, n, terms.map(|((&go, &x), &y)| -(go * y) / x));
         }
         self.map_op(backward::<T, R, C>, |x| c / x)
     }

@@ -1,7 +1,7 @@
 //! Explicit, typed broadcasting: a 1×1 tensor to any shape, a column vector across columns,
 //! a row vector across rows. Backward sums the upstream gradient over the repeated copies.
 
-use crate::tape::{Slots, accumulate, split_grads};
+use crate::tape::{Slots, split_grads};
 use crate::{Scalar, Tensor};
 
 impl<'t, T: Scalar> Tensor<'t, 1, 1, T> {
@@ -29,7 +29,7 @@ impl<'t, T: Scalar> Tensor<'t, 1, 1, T> {
             // ∂x += Σᵢⱼ ∂yᵢⱼ
             let (before, grad_out) = split_grads(g, s.out, R * C);
             let total = grad_out.iter().fold(T::zero(), |acc, &go| acc + go);
-            before[s.a] += total;
+            s.grad_a(before, 1, std::iter::once(total));
         }
         self.unary_op(0, backward::<T, R, C>, |x, out| out[..R * C].fill(x[0]))
     }
@@ -54,12 +54,13 @@ impl<'t, const R: usize, T: Scalar> Tensor<'t, R, 1, T> {
     pub fn broadcast_cols<const C: usize>(self) -> Tensor<'t, R, C, T> {
         // yᵢⱼ = xᵢ
         fn backward<T: Scalar, const R: usize, const C: usize>(s: Slots, _: &[T], g: &mut [T]) {
-            // ∂xᵢ += Σⱼ ∂yᵢⱼ (column by column, as the values are stored)
+            // ∂xᵢ += Σⱼ ∂yᵢⱼ (row i of ∂y, stride R)
             let (before, grad_out) = split_grads(g, s.out, R * C);
-            let grad_x = &mut before[s.a..][..R];
-            for column in grad_out.chunks_exact(R) {
-                accumulate(grad_x, column.iter().copied());
-            }
+            let row_sums = (0..R).map(|i| {
+                let row = grad_out[i..].iter().step_by(R);
+                row.fold(T::zero(), |acc, &go| acc + go)
+            });
+            s.grad_a(before, R, row_sums);
         }
         self.unary_op(0, backward::<T, R, C>, |x, out| {
             for column in out[..R * C].chunks_exact_mut(R) {
@@ -91,7 +92,7 @@ impl<'t, const C: usize, T: Scalar> Tensor<'t, 1, C, T> {
             let sums = grad_out
                 .chunks_exact(R)
                 .map(|column| column.iter().fold(T::zero(), |acc, &go| acc + go));
-            accumulate(&mut before[s.a..][..C], sums);
+            s.grad_a(before, C, sums);
         }
         self.unary_op(0, backward::<T, R, C>, |x, out| {
             for (column, &v) in out[..R * C].chunks_exact_mut(R).zip(x) {

@@ -1,6 +1,6 @@
 //! The exponential family: `exp`.
 
-use crate::tape::{Slots, accumulate, split_grads};
+use crate::tape::{Slots, split_grads};
 use crate::{Scalar, Tensor};
 
 impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
@@ -25,10 +25,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
             let n = R * C;
             let (before, grad_out) = split_grads(g, s.out, n);
             let y = &v[s.out..][..n];
-            accumulate(
-                &mut before[s.a..][..n],
-                grad_out.iter().zip(y).map(|(&go, &y)| go * y),
-            );
+            s.grad_a(before, n, grad_out.iter().zip(y).map(|(&go, &y)| go * y));
         }
         self.map_op(backward::<T, R, C>, T::exp)
     }

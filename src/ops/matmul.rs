@@ -50,10 +50,14 @@ impl<'t, const R: usize, const K: usize, T: Scalar> Tensor<'t, R, K, T> {
                 Const::<K>,
                 Const::<1>,
             );
-            let mut grad_a = SMatrixViewMut::<T, R, K>::from_slice(&mut before[s.a..][..R * K]);
-            grad_a.gemm(T::one(), &grad_out, &b_t, T::one());
-            let mut grad_b = SMatrixViewMut::<T, K, C>::from_slice(&mut before[s.b..][..K * C]);
-            grad_b.gemm_tr(T::one(), &a, &grad_out, T::one());
+            if let Some(beta) = s.beta(0) {
+                let mut grad_a = SMatrixViewMut::<T, R, K>::from_slice(&mut before[s.a..][..R * K]);
+                grad_a.gemm(T::one(), &grad_out, &b_t, beta);
+            }
+            if let Some(beta) = s.beta(1) {
+                let mut grad_b = SMatrixViewMut::<T, K, C>::from_slice(&mut before[s.b..][..K * C]);
+                grad_b.gemm_tr(T::one(), &a, &grad_out, beta);
+            }
         }
         self.binary_op(rhs, "matmul", backward::<T, R, K, C>, |a, b, out| {
             let a = SMatrixView::<T, R, K>::from_slice(a);

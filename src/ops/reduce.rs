@@ -1,6 +1,6 @@
 //! Reductions: `sum`.
 
-use crate::tape::{Slots, accumulate, split_grads};
+use crate::tape::{Slots, split_grads};
 use crate::{Scalar, Tensor};
 
 impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
@@ -23,7 +23,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
             // ∂x += ∂y
             let (before, grad_out) = split_grads(g, s.out, 1);
             let go = grad_out[0];
-            accumulate(&mut before[s.a..][..R * C], std::iter::repeat(go));
+            s.grad_a(before, R * C, std::iter::repeat(go));
         }
         self.unary_op(0, backward::<T, R, C>, |x, out| {
             out[0] = x.iter().fold(T::zero(), |acc, &v| acc + v);
