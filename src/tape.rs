@@ -30,20 +30,36 @@ pub(crate) enum Write {
     Add,
 }
 
-/// Where a node's values live, and how its rule writes each operand's gradient.
+/// Where a node's values live, and how its rule writes each operand's gradient. 16 bytes, so
+/// it travels to the rule in registers.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Slots {
-    /// Offset of the node's output values (and of its upstream gradient `grad_out`).
-    pub(crate) out: usize,
-    /// Offset of the first operand.
-    pub(crate) a: usize,
-    /// Offset of the second operand or, for one-operand ops, of the node's aux region.
-    pub(crate) b: usize,
+    out: u32,
+    a: u32,
+    b: u32,
     /// How to write the first and the second operand's gradient.
-    pub(crate) write: [Write; 2],
+    write: [Write; 2],
 }
 
 impl Slots {
+    /// Offset of the node's output values (and of its upstream gradient `grad_out`).
+    #[inline(always)]
+    pub(crate) fn out(&self) -> usize {
+        self.out as usize
+    }
+
+    /// Offset of the first operand.
+    #[inline(always)]
+    pub(crate) fn a(&self) -> usize {
+        self.a as usize
+    }
+
+    /// Offset of the second operand or, for one-operand ops, of the node's aux region.
+    #[inline(always)]
+    pub(crate) fn b(&self) -> usize {
+        self.b as usize
+    }
+
     /// Writes `terms` into the first operand's gradient (`n` scalars at `a`), adding or
     /// assigning as the walk says: every rule's "`∂a += …`".
     #[inline(always)]
@@ -53,7 +69,7 @@ impl Slots {
         n: usize,
         terms: impl Iterator<Item = T>,
     ) {
-        write(&mut before[self.a..][..n], self.write[0], terms);
+        write(&mut before[self.a()..][..n], self.write[0], terms);
     }
 
     /// As [`grad_a`](Slots::grad_a) for the second operand (at `b`).
@@ -64,7 +80,7 @@ impl Slots {
         n: usize,
         terms: impl Iterator<Item = T>,
     ) {
-        write(&mut before[self.b..][..n], self.write[1], terms);
+        write(&mut before[self.b()..][..n], self.write[1], terms);
     }
 
     /// For kernels like `gemm` that take `β` in `dst = … + β·dst`: `None` to skip operand `k`,
@@ -313,7 +329,7 @@ impl<T: Scalar> Tape<T> {
     }
 
     /// Appends a leaf whose values are written by `fill` (column-major).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn leaf<const R: usize, const C: usize>(
         &self,
         needs_grad: bool,
@@ -340,7 +356,7 @@ impl<T: Scalar> Tape<T> {
 
     /// Appends an op with an `R×C` output: `forward(values, out)` writes the output (and aux)
     /// into `out`, reading operands from `values`, which holds everything recorded before.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn record<const R: usize, const C: usize>(
         &self,
         op: Op<T>,
@@ -407,9 +423,9 @@ impl<T: Scalar> Tape<T> {
             let seen_b = needs_b && (reached[b] == stamp || (write_a != Write::Skip && a == b));
             let write_b = mode(needs_b, seen_b);
             let slots = Slots {
-                out: n.out as usize,
-                a,
-                b,
+                out: n.out,
+                a: n.a,
+                b: n.b,
                 write: [write_a, write_b],
             };
             backward(slots, &inner.values, data);
@@ -425,6 +441,7 @@ impl<T: Scalar> Tape<T> {
 
 impl<T: Scalar> Inner<T> {
     /// Makes room for a node with `len` scalars; returns its node index and value offset.
+    #[inline(always)]
     fn reserve(&mut self, len: usize) -> (u32, u32) {
         let node = self.nodes.len();
         let off = self.values.len();
@@ -684,7 +701,11 @@ mod tests {
             let y = if k % 2 == 0 { x * c + x } else { c * x + x * x };
             y.sum().backward_into(&mut grads);
             // ∂Σ(3x + x)/∂x = 4; ∂Σ(3x + x²)/∂x = 3 + 2x (hand derivation)
-            let want = if k % 2 == 0 { 4.0 } else { 3.0 + 2.0 * k as f64 };
+            let want = if k % 2 == 0 {
+                4.0
+            } else {
+                3.0 + 2.0 * k as f64
+            };
             assert_eq!(grads.wrt(x), Matrix2x3::repeat(want), "step {k}");
             assert_eq!(grads.wrt(c), Matrix2x3::zeros());
             assert_eq!(grads.wrt(unused), Matrix2x3::zeros());

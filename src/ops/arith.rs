@@ -28,14 +28,14 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Neg for Tensor<'t, R, C, T> 
 /// `∂x += -∂y` for an op `y = ±c - x` whose operand is at `a` (`-x` and `c - x`).
 fn neg_backward<T: Scalar, const R: usize, const C: usize>(s: Slots, _: &[T], g: &mut [T]) {
     let n = R * C;
-    let (before, grad_out) = split_grads(g, s.out, n);
+    let (before, grad_out) = split_grads(g, s.out(), n);
     s.grad_a(before, n, grad_out.iter().map(|&go| -go));
 }
 
 /// `∂x += ∂y` for an op `y = x + c` whose operand is at `a`.
 fn pass_backward<T: Scalar, const R: usize, const C: usize>(s: Slots, _: &[T], g: &mut [T]) {
     let n = R * C;
-    let (before, grad_out) = split_grads(g, s.out, n);
+    let (before, grad_out) = split_grads(g, s.out(), n);
     s.grad_a(before, n, grad_out.iter().copied());
 }
 
@@ -62,7 +62,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Add for Tensor<'t, R, C, T> 
         fn backward<T: Scalar, const R: usize, const C: usize>(s: Slots, _: &[T], g: &mut [T]) {
             // ∂a += ∂y,  ∂b += ∂y
             let n = R * C;
-            let (before, grad_out) = split_grads(g, s.out, n);
+            let (before, grad_out) = split_grads(g, s.out(), n);
             s.grad_a(before, n, grad_out.iter().copied());
             s.grad_b(before, n, grad_out.iter().copied());
         }
@@ -92,7 +92,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Sub for Tensor<'t, R, C, T> 
         fn backward<T: Scalar, const R: usize, const C: usize>(s: Slots, _: &[T], g: &mut [T]) {
             // ∂a += ∂y,  ∂b += -∂y
             let n = R * C;
-            let (before, grad_out) = split_grads(g, s.out, n);
+            let (before, grad_out) = split_grads(g, s.out(), n);
             s.grad_a(before, n, grad_out.iter().copied());
             s.grad_b(before, n, grad_out.iter().map(|&go| -go));
         }
@@ -123,8 +123,8 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Mul for Tensor<'t, R, C, T> 
         fn backward<T: Scalar, const R: usize, const C: usize>(s: Slots, v: &[T], g: &mut [T]) {
             // ∂a += ∂y ⊙ b,  ∂b += ∂y ⊙ a
             let n = R * C;
-            let (before, grad_out) = split_grads(g, s.out, n);
-            let (a, b) = (&v[s.a..][..n], &v[s.b..][..n]);
+            let (before, grad_out) = split_grads(g, s.out(), n);
+            let (a, b) = (&v[s.a()..][..n], &v[s.b()..][..n]);
             s.grad_a(before, n, grad_out.iter().zip(b).map(|(&go, &b)| go * b));
             s.grad_b(before, n, grad_out.iter().zip(a).map(|(&go, &a)| go * a));
         }
@@ -156,8 +156,8 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Div for Tensor<'t, R, C, T> 
         fn backward<T: Scalar, const R: usize, const C: usize>(s: Slots, v: &[T], g: &mut [T]) {
             // ∂a += ∂y / b,  ∂b += -(∂y·y) / b
             let n = R * C;
-            let (before, grad_out) = split_grads(g, s.out, n);
-            let (b, y) = (&v[s.b..][..n], &v[s.out..][..n]);
+            let (before, grad_out) = split_grads(g, s.out(), n);
+            let (b, y) = (&v[s.b()..][..n], &v[s.out()..][..n]);
             s.grad_a(before, n, grad_out.iter().zip(b).map(|(&go, &b)| go / b));
             let terms = grad_out.iter().zip(b).zip(y);
             s.grad_b(before, n, terms.map(|((&go, &b), &y)| -(go * y) / b));
@@ -225,8 +225,8 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Mul<T> for Tensor<'t, R, C, 
         fn backward<T: Scalar, const R: usize, const C: usize>(s: Slots, v: &[T], g: &mut [T]) {
             // ∂x += ∂y·c
             let n = R * C;
-            let (before, grad_out) = split_grads(g, s.out, n);
-            let c = v[s.b];
+            let (before, grad_out) = split_grads(g, s.out(), n);
+            let c = v[s.b()];
             s.grad_a(before, n, grad_out.iter().map(|&go| go * c));
         }
         self.scalar_op(c, backward::<T, R, C>, |x, c| x * c)
@@ -252,8 +252,8 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Div<T> for Tensor<'t, R, C, 
         fn backward<T: Scalar, const R: usize, const C: usize>(s: Slots, v: &[T], g: &mut [T]) {
             // ∂x += ∂y / c
             let n = R * C;
-            let (before, grad_out) = split_grads(g, s.out, n);
-            let c = v[s.b];
+            let (before, grad_out) = split_grads(g, s.out(), n);
+            let c = v[s.b()];
             s.grad_a(before, n, grad_out.iter().map(|&go| go / c));
         }
         self.scalar_op(c, backward::<T, R, C>, |x, c| x / c)
@@ -273,8 +273,8 @@ impl<const R: usize, const C: usize, T: Scalar> Tensor<'_, R, C, T> {
         fn backward<T: Scalar, const R: usize, const C: usize>(s: Slots, v: &[T], g: &mut [T]) {
             // ∂x += -(∂y·y) / x
             let n = R * C;
-            let (before, grad_out) = split_grads(g, s.out, n);
-            let (x, y) = (&v[s.a..][..n], &v[s.out..][..n]);
+            let (before, grad_out) = split_grads(g, s.out(), n);
+            let (x, y) = (&v[s.a()..][..n], &v[s.out()..][..n]);
             let terms = grad_out.iter().zip(x).zip(y);
             s.grad_a(before, n, terms.map(|((&go, &x), &y)| -(go * y) / x));
         }

@@ -27,7 +27,7 @@ impl<'t, T: Scalar> Tensor<'t, 1, 1, T> {
         // yᵢⱼ = x
         fn backward<T: Scalar, const R: usize, const C: usize>(s: Slots, _: &[T], g: &mut [T]) {
             // ∂x += Σᵢⱼ ∂yᵢⱼ
-            let (before, grad_out) = split_grads(g, s.out, R * C);
+            let (before, grad_out) = split_grads(g, s.out(), R * C);
             let total = grad_out.iter().fold(T::zero(), |acc, &go| acc + go);
             s.grad_a(before, 1, std::iter::once(total));
         }
@@ -55,7 +55,7 @@ impl<'t, const R: usize, T: Scalar> Tensor<'t, R, 1, T> {
         // yᵢⱼ = xᵢ
         fn backward<T: Scalar, const R: usize, const C: usize>(s: Slots, _: &[T], g: &mut [T]) {
             // ∂xᵢ += Σⱼ ∂yᵢⱼ (row i of ∂y, stride R)
-            let (before, grad_out) = split_grads(g, s.out, R * C);
+            let (before, grad_out) = split_grads(g, s.out(), R * C);
             let row_sums = (0..R).map(|i| {
                 let row = grad_out[i..].iter().step_by(R);
                 row.fold(T::zero(), |acc, &go| acc + go)
@@ -88,7 +88,7 @@ impl<'t, const C: usize, T: Scalar> Tensor<'t, 1, C, T> {
         // yᵢⱼ = xⱼ
         fn backward<T: Scalar, const R: usize, const C: usize>(s: Slots, _: &[T], g: &mut [T]) {
             // ∂xⱼ += Σᵢ ∂yᵢⱼ (column j of ∂y is contiguous)
-            let (before, grad_out) = split_grads(g, s.out, R * C);
+            let (before, grad_out) = split_grads(g, s.out(), R * C);
             let sums = grad_out
                 .chunks_exact(R)
                 .map(|column| column.iter().fold(T::zero(), |acc, &go| acc + go));

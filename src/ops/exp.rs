@@ -23,8 +23,8 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
         fn backward<T: Scalar, const R: usize, const C: usize>(s: Slots, v: &[T], g: &mut [T]) {
             // ∂x += ∂y ⊙ y
             let n = R * C;
-            let (before, grad_out) = split_grads(g, s.out, n);
-            let y = &v[s.out..][..n];
+            let (before, grad_out) = split_grads(g, s.out(), n);
+            let y = &v[s.out()..][..n];
             s.grad_a(before, n, grad_out.iter().zip(y).map(|(&go, &y)| go * y));
         }
         self.map_op(backward::<T, R, C>, T::exp)

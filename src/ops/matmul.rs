@@ -39,23 +39,25 @@ impl<'t, const R: usize, const K: usize, T: Scalar> Tensor<'t, R, K, T> {
             g: &mut [T],
         ) {
             // ∂A += ∂C·Bᵀ,  ∂B += Aᵀ·∂C
-            let (before, grad_out) = split_grads(g, s.out, R * C);
+            let (before, grad_out) = split_grads(g, s.out(), R * C);
             let grad_out = SMatrixView::<T, R, C>::from_slice(grad_out);
-            let a = SMatrixView::<T, R, K>::from_slice(&v[s.a..][..R * K]);
+            let a = SMatrixView::<T, R, K>::from_slice(&v[s.a()..][..R * K]);
             // Bᵀ as a strided view of B's storage: no copy.
             let b_t = MatrixView::from_slice_with_strides_generic(
-                &v[s.b..][..K * C],
+                &v[s.b()..][..K * C],
                 Const::<C>,
                 Const::<K>,
                 Const::<K>,
                 Const::<1>,
             );
             if let Some(beta) = s.beta(0) {
-                let mut grad_a = SMatrixViewMut::<T, R, K>::from_slice(&mut before[s.a..][..R * K]);
+                let mut grad_a =
+                    SMatrixViewMut::<T, R, K>::from_slice(&mut before[s.a()..][..R * K]);
                 grad_a.gemm(T::one(), &grad_out, &b_t, beta);
             }
             if let Some(beta) = s.beta(1) {
-                let mut grad_b = SMatrixViewMut::<T, K, C>::from_slice(&mut before[s.b..][..K * C]);
+                let mut grad_b =
+                    SMatrixViewMut::<T, K, C>::from_slice(&mut before[s.b()..][..K * C]);
                 grad_b.gemm_tr(T::one(), &a, &grad_out, beta);
             }
         }

@@ -21,7 +21,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
         // y = Σ x
         fn backward<T: Scalar, const R: usize, const C: usize>(s: Slots, _: &[T], g: &mut [T]) {
             // ∂x += ∂y
-            let (before, grad_out) = split_grads(g, s.out, 1);
+            let (before, grad_out) = split_grads(g, s.out(), 1);
             let go = grad_out[0];
             s.grad_a(before, R * C, std::iter::repeat(go));
         }
