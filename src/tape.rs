@@ -157,11 +157,15 @@ struct Inner<T> {
     values: Vec<T>,
 }
 
-/// Ids that tell recordings apart: a new one for every tape and every [`Tape::clear`].
-static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
+/// Tape ids: a new one for every tape (0 is never handed out).
+static NEXT_TAPE_ID: AtomicU64 = AtomicU64::new(1);
 
-fn next_session() -> u64 {
-    NEXT_SESSION.fetch_add(1, Ordering::Relaxed)
+/// Tells recordings apart: the tape's id and how many times it was cleared. Plain data, so
+/// [`Tape::clear`] costs no atomic operation.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Session {
+    tape: u64,
+    generation: u64,
 }
 
 /// A recording of operations, in creation order, that can be differentiated in reverse.
@@ -192,7 +196,7 @@ fn next_session() -> u64 {
 /// ```
 pub struct Tape<T: Scalar = f64> {
     inner: RefCell<Inner<T>>,
-    session: u64,
+    session: Session,
 }
 
 impl<T: Scalar> Default for Tape<T> {
@@ -240,7 +244,10 @@ impl<T: Scalar> Tape<T> {
                 nodes: Vec::with_capacity(nodes),
                 values: Vec::with_capacity(scalars),
             }),
-            session: next_session(),
+            session: Session {
+                tape: NEXT_TAPE_ID.fetch_add(1, Ordering::Relaxed),
+                generation: 0,
+            },
         }
     }
 
@@ -263,7 +270,7 @@ impl<T: Scalar> Tape<T> {
         let inner = self.inner.get_mut();
         inner.nodes.clear();
         inner.values.clear();
-        self.session = next_session();
+        self.session.generation += 1;
     }
 
     /// Number of recorded nodes (leaves included).
@@ -324,7 +331,7 @@ impl<T: Scalar> Tape<T> {
 /// # Recording (crate-internal)
 impl<T: Scalar> Tape<T> {
     /// The id of the current recording.
-    pub(crate) fn session(&self) -> u64 {
+    pub(crate) fn session(&self) -> Session {
         self.session
     }
 
@@ -498,8 +505,8 @@ pub struct Gradients<T: Scalar = f64> {
     reached: Vec<u8>,
     /// This walk's stamp, 1..=255 (0 before any walk).
     stamp: u8,
-    /// The recording these gradients belong to; 0 before any backward.
-    session: u64,
+    /// The recording these gradients belong to; tape id 0 before any backward.
+    session: Session,
 }
 
 impl<T: Scalar> Gradients<T> {
@@ -521,13 +528,13 @@ impl<T: Scalar> Gradients<T> {
             data: Vec::new(),
             reached: Vec::new(),
             stamp: 0,
-            session: 0,
+            session: Session::default(),
         }
     }
 
     /// Prepares for a walk over `len` scalars of recording `session`: sizes the buffers
     /// (growing only, with no pass over what is kept) and returns the new stamp.
-    fn begin(&mut self, len: usize, session: u64) -> u8 {
+    fn begin(&mut self, len: usize, session: Session) -> u8 {
         if self.data.len() < len {
             self.data.resize(len, T::zero());
             self.reached.resize(len, 0);
@@ -591,7 +598,7 @@ impl<T: Scalar> Gradients<T> {
     /// ```
     pub fn slice<const R: usize, const C: usize>(&self, x: Tensor<'_, R, C, T>) -> Option<&[T]> {
         assert!(
-            self.session != 0,
+            self.session.tape != 0,
             "shapegrad: `Gradients::wrt` on gradients no backward has filled"
         );
         assert!(
