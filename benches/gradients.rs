@@ -4,7 +4,8 @@
 //! Run: `cargo bench --bench gradients` (all), or e.g. `cargo bench --bench gradients -- net_64`.
 //! Every timed shapegrad iteration does a whole training step's work: clear the reused tape,
 //! record the forward pass, run backward into reused `Gradients`, and read every gradient
-//! (zero-copy slices, passed to `black_box`).
+//! (zero-copy slices, passed to `black_box`). The nets' parameters are `Param`s, kept on the
+//! tape between steps (as a training loop keeps them); the input is recorded every step.
 
 mod baseline;
 
@@ -26,17 +27,19 @@ fn graph(c: &mut Criterion) {
     group.bench_function("shapegrad", |b| {
         b.iter(|| {
             tape.clear();
-            let x = black_box(GRAPH_X).map(|v| tape.var_scalar(v));
-            let w = black_box(GRAPH_W).map(|v| tape.var_scalar(v));
-            let [x1, x2] = x;
-            let [b1, b2, c1, c2] = w;
+            // (`[..].map(|v| tape.var_scalar(v))` reads nicer but std's array `map` adds
+            // ~30 ns of copying here; see docs/benchmarks.md)
+            let ([v1, v2], [v3, v4, v5, v6]) = (black_box(GRAPH_X), black_box(GRAPH_W));
+            let (x1, x2) = (tape.var_scalar(v1), tape.var_scalar(v2));
+            let (b1, b2) = (tape.var_scalar(v3), tape.var_scalar(v4));
+            let (c1, c2) = (tape.var_scalar(v5), tape.var_scalar(v6));
             let z0 = x1 + b1;
             let z2 = z0.sigmoid();
             let z5 = (x2 + b2).sigmoid().tanh() * c2;
             let y = z0 * z2 * c1 + z2 * z5;
             y.backward_into(&mut grads);
-            for t in x.iter().chain(&w) {
-                black_box(grads.slice(*t));
+            for t in [x1, x2, b1, b2, c1, c2] {
+                black_box(grads.slice(t));
             }
         })
     });
@@ -54,23 +57,25 @@ fn net<T: Scalar, const N: usize, const H: usize, const O: usize>(c: &mut Criter
     let mut group = c.benchmark_group(name);
     let net = Net::<T, N, H, O>::new();
     let x = Net::<T, N, H, O>::input();
+    // The parameters live on the tape (kept by `clear`); the input is recorded every step.
     let mut tape = Tape::<T>::new();
+    let w1 = tape.param_from_slice::<H, N>(net.w1.as_slice());
+    let b1 = tape.param(net.b1);
+    let w2 = tape.param_from_slice::<O, H>(net.w2.as_slice());
+    let b2 = tape.param(net.b2);
     let mut grads = Gradients::new();
     group.bench_function("shapegrad", |b| {
         b.iter(|| {
             tape.clear();
             let x = tape.var(black_box(x));
-            let w1 = tape.var_from_slice::<H, N>(net.w1.as_slice());
-            let b1 = tape.var(net.b1);
-            let w2 = tape.var_from_slice::<O, H>(net.w2.as_slice());
-            let b2 = tape.var(net.b2);
-            let loss = (w2.matmul((w1.matmul(x) + b1).sigmoid()) + b2)
+            let (w1t, b1t, w2t, b2t) = (tape.get(w1), tape.get(b1), tape.get(w2), tape.get(b2));
+            let loss = (w2t.matmul((w1t.matmul(x) + b1t).sigmoid()) + b2t)
                 .sigmoid()
                 .sum();
             loss.backward_into(&mut grads);
             black_box(loss.item());
-            black_box((grads.slice(x), grads.slice(w1), grads.slice(b1)));
-            black_box((grads.slice(w2), grads.slice(b2)));
+            black_box((grads.slice(x), grads.param_slice(w1), grads.param_slice(b1)));
+            black_box((grads.param_slice(w2), grads.param_slice(b2)));
         })
     });
     let mut g = NetGrads::<T, N, H, O>::new();

@@ -92,6 +92,27 @@
 //! | [`broadcast`](Tensor::broadcast) | `yᵢⱼ = x` | `∂x += Σᵢⱼ ∂yᵢⱼ` | `ops/broadcast.rs` |
 //! | [`broadcast_cols`](Tensor::broadcast_cols) | `yᵢⱼ = xᵢ` | `∂xᵢ += Σⱼ ∂yᵢⱼ` | `ops/broadcast.rs` |
 //! | [`broadcast_rows`](Tensor::broadcast_rows) | `yᵢⱼ = xⱼ` | `∂xⱼ += Σᵢ ∂yᵢⱼ` | `ops/broadcast.rs` |
+//! | [`ln`](Tensor::ln) | `y = ln x` | `∂x += ∂y ⊘ x` | `ops/elementwise.rs` |
+//! | [`sqrt`](Tensor::sqrt) | `y = √x` | `∂x += ∂y ⊘ 2y` | `ops/elementwise.rs` |
+//! | [`powi`](Tensor::powi) | `y = xⁿ` | `∂x += ∂y ⊙ n·xⁿ⁻¹` | `ops/elementwise.rs` |
+//! | [`square`](Tensor::square) | `y = x²` | `∂x += ∂y ⊙ 2x` | `ops/elementwise.rs` |
+//! | [`abs`](Tensor::abs) | `y = \|x\|` | `∂x += ∂y ⊙ sign(x)`, `sign(0) = 0` | `ops/elementwise.rs` |
+//! | [`relu`](Tensor::relu) | `y = max(x, 0)` | `∂x += ∂y ⊙ [x > 0]` | `ops/elementwise.rs` |
+//! | [`max`](Tensor::max) | `y = max(a, b)` | `∂a += ∂y ⊙ [a > b]`, `∂b += ∂y ⊙ [b > a]`, `½∂y` each at `a = b` | `ops/elementwise.rs` |
+//! | [`min`](Tensor::min) | `y = min(a, b)` | `∂a += ∂y ⊙ [a < b]`, `∂b += ∂y ⊙ [b < a]`, `½∂y` each at `a = b` | `ops/elementwise.rs` |
+//! | [`transpose`](Tensor::transpose) | `y = xᵀ` (R×C → C×R) | `∂x += ∂yᵀ` | `ops/shape.rs` |
+//! | [`dot`](Tensor::dot) | `y = aᵀb` (N×1, N×1 → 1×1) | `∂a += ∂y·b`, `∂b += ∂y·a` | `ops/shape.rs` |
+//! | [`mean`](Tensor::mean) | `y = Σᵢⱼ xᵢⱼ / (R·C)` (1×1) | `∂x += ∂y / (R·C)` (composed: `sum`, `/`) | `ops/shape.rs` |
+//! | [`sum_rows`](Tensor::sum_rows) | `yⱼ = Σᵢ xᵢⱼ` (R×C → 1×C) | `∂xᵢⱼ += ∂yⱼ` | `ops/shape.rs` |
+//! | [`sum_cols`](Tensor::sum_cols) | `yᵢ = Σⱼ xᵢⱼ` (R×C → R×1) | `∂xᵢⱼ += ∂yᵢ` | `ops/shape.rs` |
+//! | [`mean_rows`](Tensor::mean_rows) | `yⱼ = Σᵢ xᵢⱼ / R` (R×C → 1×C) | `∂xᵢⱼ += ∂yⱼ / R` (composed) | `ops/shape.rs` |
+//! | [`mean_cols`](Tensor::mean_cols) | `yᵢ = Σⱼ xᵢⱼ / C` (R×C → R×1) | `∂xᵢⱼ += ∂yᵢ / C` (composed) | `ops/shape.rs` |
+//! | [`softmax`](Tensor::softmax) | `y = eˣ / Σₖ eˣᵏ` per column | `∂x += y ⊙ (∂y − Σₖ ∂yₖyₖ)` per column | `ops/softmax.rs` |
+//! | [`log_softmax`](Tensor::log_softmax) | `y = x − ln Σₖ eˣᵏ` per column | `∂x += ∂y − softmax(x)·Σₖ ∂yₖ` per column | `ops/softmax.rs` |
+//! | [`loss::mse`] | `y = Σ (p − t)² / (R·C)` | `∂p += ∂y·2(p − t)/(R·C)` (composed) | `loss.rs` |
+//! | [`loss::bce_with_logits`] | `y = Σ max(x, 0) − x·t + ln(1 + e^{−\|x\|}) / (R·C)` | `∂x += ∂y·(σ(x) − t)/(R·C)`, `∂t += −∂y·x/(R·C)` | `loss.rs` |
+//! | [`loss::cross_entropy`] | `y = Σ_b (ln Σₖ e^{x_{kb}} − x_{c_b b}) / B` | `∂x += ∂y·(softmax(x) − one_hot(c))/B` | `loss.rs` |
+//! | [`loss::cross_entropy_one_hot`] | `y = −Σ t ⊙ log_softmax(x) / B` | `∂x += ∂y·(softmax(x)·Σₖtₖ − t)/B`, `∂t += −∂y·log_softmax(x)/B` (composed) | `loss.rs` |
 //!
 //! Shape mismatches are compile errors:
 //!
@@ -113,13 +134,16 @@
 #![deny(missing_docs)]
 #![doc(test(attr(deny(warnings))))]
 
+pub mod loss;
 mod ops;
+mod param;
 mod scalar;
 mod tape;
 mod tensor;
 #[cfg(test)]
 mod testutil;
 
+pub use param::Param;
 pub use scalar::Scalar;
 pub use tape::{Gradients, Tape};
 pub use tensor::Tensor;

@@ -38,7 +38,7 @@ pub(crate) struct Slots {
     a: u32,
     b: u32,
     /// How to write the first and the second operand's gradient.
-    write: [Write; 2],
+    pub(crate) write: [Write; 2],
 }
 
 impl Slots {
@@ -155,6 +155,9 @@ pub(crate) struct Op<T> {
 struct Inner<T> {
     nodes: Vec<Node<T>>,
     values: Vec<T>,
+    /// The parameters' prefix of `nodes` and `values`, which `clear` keeps.
+    param_nodes: usize,
+    param_scalars: usize,
 }
 
 /// Tape ids: a new one for every tape (0 is never handed out).
@@ -164,8 +167,8 @@ static NEXT_TAPE_ID: AtomicU64 = AtomicU64::new(1);
 /// [`Tape::clear`] costs no atomic operation.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Session {
-    tape: u64,
-    generation: u64,
+    pub(crate) tape: u64,
+    pub(crate) generation: u64,
 }
 
 /// A recording of operations, in creation order, that can be differentiated in reverse.
@@ -243,6 +246,8 @@ impl<T: Scalar> Tape<T> {
             inner: RefCell::new(Inner {
                 nodes: Vec::with_capacity(nodes),
                 values: Vec::with_capacity(scalars),
+                param_nodes: 0,
+                param_scalars: 0,
             }),
             session: Session {
                 tape: NEXT_TAPE_ID.fetch_add(1, Ordering::Relaxed),
@@ -251,7 +256,8 @@ impl<T: Scalar> Tape<T> {
         }
     }
 
-    /// Forgets every recorded op, keeping the buffers' capacity.
+    /// Forgets every recorded op, keeping the buffers' capacity and the
+    /// [parameters](Tape::param).
     ///
     /// Tensors of the old recording cannot outlive this call (they borrow the tape), and
     /// [`Gradients`] computed before it refuse tensors recorded after it.
@@ -268,12 +274,12 @@ impl<T: Scalar> Tape<T> {
     /// ```
     pub fn clear(&mut self) {
         let inner = self.inner.get_mut();
-        inner.nodes.clear();
-        inner.values.clear();
+        inner.nodes.truncate(inner.param_nodes);
+        inner.values.truncate(inner.param_scalars);
         self.session.generation += 1;
     }
 
-    /// Number of recorded nodes (leaves included).
+    /// Number of recorded nodes (leaves and parameters included).
     ///
     /// # Examples
     ///
@@ -335,17 +341,50 @@ impl<T: Scalar> Tape<T> {
         self.session
     }
 
-    /// Appends a leaf whose values are written by `fill` (column-major).
+    /// Clears the recording and appends a variable leaf to the parameters' prefix; returns its
+    /// node index and value offset.
+    pub(crate) fn push_param(&mut self, len: usize, values: impl Iterator<Item = T>) -> (u32, u32) {
+        self.clear();
+        let inner = self.inner.get_mut();
+        let (node, off) = inner.room_for(len);
+        inner.values.extend(values);
+        assert_eq!(
+            inner.values.len(),
+            off as usize + len,
+            "shapegrad: parameter size"
+        );
+        inner.nodes.push(Node {
+            backward: Some(leaf_backward::<T> as BackwardFn<T>),
+            out: off,
+            a: off,
+            b: off,
+            flags: 0,
+        });
+        inner.param_nodes = inner.nodes.len();
+        inner.param_scalars = inner.values.len();
+        (node, off)
+    }
+
+    /// The values at `off..off + len`, mutably (a parameter's, for an update step).
+    pub(crate) fn values_mut(&mut self, off: u32, len: usize) -> &mut [T] {
+        &mut self.inner.get_mut().values[off as usize..][..len]
+    }
+
+    /// Appends a leaf holding `values` (`R·C` of them, column-major), copied straight in.
     #[inline(always)]
     pub(crate) fn leaf<const R: usize, const C: usize>(
         &self,
         needs_grad: bool,
-        fill: impl FnOnce(&mut [T]),
+        values: impl Iterator<Item = T>,
     ) -> Tensor<'_, R, C, T> {
         let mut inner = self.inner.borrow_mut();
-        let (node, off) = inner.reserve(R * C);
-        let start = off as usize;
-        fill(&mut inner.values[start..]);
+        let (node, off) = inner.room_for(R * C);
+        inner.values.extend(values);
+        assert_eq!(
+            inner.values.len(),
+            off as usize + R * C,
+            "shapegrad: leaf size"
+        );
         let backward = if needs_grad {
             Some(leaf_backward::<T> as BackwardFn<T>)
         } else {
@@ -447,17 +486,25 @@ impl<T: Scalar> Tape<T> {
 }
 
 impl<T: Scalar> Inner<T> {
-    /// Makes room for a node with `len` scalars; returns its node index and value offset.
+    /// Checks there is room for a node with `len` scalars; returns its node index and value
+    /// offset.
     #[inline(always)]
-    fn reserve(&mut self, len: usize) -> (u32, u32) {
+    fn room_for(&self, len: usize) -> (u32, u32) {
         let node = self.nodes.len();
         let off = self.values.len();
         assert!(
             off + len <= u32::MAX as usize && node < u32::MAX as usize,
             "shapegrad: a tape holds at most 2^32 - 1 scalars and nodes; clear it between steps"
         );
-        self.values.resize(off + len, T::zero());
         (node as u32, off as u32)
+    }
+
+    /// Appends `len` zeroed scalars for a node's output; returns its node index and offset.
+    #[inline(always)]
+    fn reserve(&mut self, len: usize) -> (u32, u32) {
+        let (node, off) = self.room_for(len);
+        self.values.resize(off as usize + len, T::zero());
+        (node, off)
     }
 }
 
@@ -605,12 +652,21 @@ impl<T: Scalar> Gradients<T> {
             x.tape().session() == self.session,
             "shapegrad: `Gradients::wrt` got a tensor from another tape or recording"
         );
-        let start = x.offset();
-        let end = start + R * C;
+        self.region(x.offset(), R * C)
+    }
+
+    /// The gradient region at `start`, if this walk wrote it.
+    pub(crate) fn region(&self, start: usize, len: usize) -> Option<&[T]> {
+        let end = start + len;
         if end > self.data.len() || self.reached[start] != self.stamp {
             return None;
         }
         Some(&self.data[start..end])
+    }
+
+    /// The recording these gradients belong to.
+    pub(crate) fn session(&self) -> Session {
+        self.session
     }
 }
 

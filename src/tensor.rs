@@ -69,7 +69,7 @@ impl<T: Scalar> Tape<T> {
         &self,
         value: SMatrix<T, R, C>,
     ) -> Tensor<'_, R, C, T> {
-        self.leaf(true, |out| out.copy_from_slice(value.as_slice()))
+        self.leaf(true, value.iter().copied())
     }
 
     /// A leaf whose gradient nobody needs: ops that only involve constants record no backward
@@ -92,7 +92,7 @@ impl<T: Scalar> Tape<T> {
         &self,
         value: SMatrix<T, R, C>,
     ) -> Tensor<'_, R, C, T> {
-        self.leaf(false, |out| out.copy_from_slice(value.as_slice()))
+        self.leaf(false, value.iter().copied())
     }
 
     /// A differentiable 1×1 leaf holding `value`.
@@ -105,7 +105,7 @@ impl<T: Scalar> Tape<T> {
     /// assert_eq!((x * x).backward().wrt(x)[0], 6.0);
     /// ```
     pub fn var_scalar(&self, value: T) -> Tensor<'_, 1, 1, T> {
-        self.leaf(true, |out| out[0] = value)
+        self.leaf(true, std::iter::once(value))
     }
 
     /// A constant 1×1 leaf holding `value`.
@@ -119,7 +119,7 @@ impl<T: Scalar> Tape<T> {
     /// assert_eq!((x / (half + x)).value()[0], 3.0 / 3.5);
     /// ```
     pub fn constant_scalar(&self, value: T) -> Tensor<'_, 1, 1, T> {
-        self.leaf(false, |out| out[0] = value)
+        self.leaf(false, std::iter::once(value))
     }
 
     /// A differentiable leaf whose element `(i, j)` is `f(i, j)`, written straight into the
@@ -136,11 +136,7 @@ impl<T: Scalar> Tape<T> {
         &self,
         mut f: impl FnMut(usize, usize) -> T,
     ) -> Tensor<'_, R, C, T> {
-        self.leaf(true, |out| {
-            for (k, v) in out[..R * C].iter_mut().enumerate() {
-                *v = f(k % R, k / R);
-            }
-        })
+        self.leaf(true, (0..R * C).map(|k| f(k % R, k / R)))
     }
 
     /// A differentiable leaf from `R·C` values in column-major order (nalgebra's storage
@@ -167,7 +163,7 @@ impl<T: Scalar> Tape<T> {
             "shapegrad: `var_from_slice` for a {R}×{C} tensor needs {} values",
             R * C
         );
-        self.leaf(true, |out| out[..R * C].copy_from_slice(values))
+        self.leaf(true, values.iter().copied())
     }
 }
 

@@ -1,16 +1,18 @@
 //! The matrix product.
 
-use nalgebra::{Const, MatrixView, SMatrixView, SMatrixViewMut};
+use nalgebra::{SMatrixView, SMatrixViewMut};
 
-use crate::tape::{Slots, split_grads};
+use crate::tape::{Slots, Write, split_grads};
 use crate::{Scalar, Tensor};
 
 impl<'t, const R: usize, const K: usize, T: Scalar> Tensor<'t, R, K, T> {
     /// The matrix product `A·B` of an `R×K` and a `K×C` tensor; a mismatched `K` does not
     /// compile. Backward: `∂A += ∂C·Bᵀ`, `∂B += Aᵀ·∂C`.
     ///
-    /// Computed in place in the tape's buffers with nalgebra's `gemm` on views: no matrix is
-    /// copied or built on the stack.
+    /// Computed in place in the tape's buffers with nalgebra's kernels on views (`gemm`,
+    /// `gemm_tr`, and `ger` for a vector `B`; an `axpy` per column for `∂C·Bᵀ` otherwise): no
+    /// matrix is copied, transposed or built on the stack, and a gradient's first
+    /// contribution is written directly (`β = 0`) rather than added to zeros.
     ///
     /// # Panics
     ///
@@ -19,7 +21,7 @@ impl<'t, const R: usize, const K: usize, T: Scalar> Tensor<'t, R, K, T> {
     /// # Examples
     ///
     /// ```
-    /// use nalgebra::{Matrix2, Matrix2x3, Vector3};
+    /// use nalgebra::{Matrix2x3, Vector3};
     ///
     /// let tape = shapegrad::Tape::new();
     /// let w = tape.var(Matrix2x3::new(1.0, 2.0, 3.0, 4.0, 5.0, 6.0));
@@ -29,7 +31,6 @@ impl<'t, const R: usize, const K: usize, T: Scalar> Tensor<'t, R, K, T> {
     /// let grads = y.sum().backward();
     /// assert_eq!(grads.wrt(w), Matrix2x3::new(1.0, 0.0, -1.0, 1.0, 0.0, -1.0)); // 1·xᵀ
     /// assert_eq!(grads.wrt(x), Vector3::new(5.0, 7.0, 9.0)); // Wᵀ·1
-    /// # let _ = Matrix2::<f64>::zeros();
     /// ```
     pub fn matmul<const C: usize>(self, rhs: Tensor<'t, K, C, T>) -> Tensor<'t, R, C, T> {
         // C = A·B
@@ -40,25 +41,29 @@ impl<'t, const R: usize, const K: usize, T: Scalar> Tensor<'t, R, K, T> {
         ) {
             // ∂A += ∂C·Bᵀ,  ∂B += Aᵀ·∂C
             let (before, grad_out) = split_grads(g, s.out(), R * C);
-            let grad_out = SMatrixView::<T, R, C>::from_slice(grad_out);
-            let a = SMatrixView::<T, R, K>::from_slice(&v[s.a()..][..R * K]);
-            // Bᵀ as a strided view of B's storage: no copy.
-            let b_t = MatrixView::from_slice_with_strides_generic(
-                &v[s.b()..][..K * C],
-                Const::<C>,
-                Const::<K>,
-                Const::<K>,
-                Const::<1>,
-            );
+            let (a, b) = (&v[s.a()..][..R * K], &v[s.b()..][..K * C]);
             if let Some(beta) = s.beta(0) {
-                let mut grad_a =
-                    SMatrixViewMut::<T, R, K>::from_slice(&mut before[s.a()..][..R * K]);
-                grad_a.gemm(T::one(), &grad_out, &b_t, beta);
+                let grad_a = &mut before[s.a()..][..R * K];
+                if C == 1 {
+                    // a rank-1 update, as a hand-written gradient would do it
+                    let mut grad_a = SMatrixViewMut::<T, R, K>::from_slice(grad_a);
+                    let grad_out = SMatrixView::<T, R, 1>::from_slice(grad_out);
+                    let b = SMatrixView::<T, K, 1>::from_slice(b);
+                    grad_a.ger(T::one(), &grad_out, &b, beta);
+                } else {
+                    mul_nt(grad_a, grad_out, b, R, K, s.write[0] == Write::Add);
+                }
             }
             if let Some(beta) = s.beta(1) {
                 let mut grad_b =
                     SMatrixViewMut::<T, K, C>::from_slice(&mut before[s.b()..][..K * C]);
-                grad_b.gemm_tr(T::one(), &a, &grad_out, beta);
+                let a = SMatrixView::<T, R, K>::from_slice(a);
+                grad_b.gemm_tr(
+                    T::one(),
+                    &a,
+                    &SMatrixView::<T, R, C>::from_slice(grad_out),
+                    beta,
+                );
             }
         }
         self.binary_op(rhs, "matmul", backward::<T, R, K, C>, |a, b, out| {
@@ -67,6 +72,35 @@ impl<'t, const R: usize, const K: usize, T: Scalar> Tensor<'t, R, K, T> {
             let mut out = SMatrixViewMut::<T, R, C>::from_slice(&mut out[..R * C]);
             out.gemm(T::one(), &a, &b, T::zero());
         })
+    }
+}
+
+/// `y (=|+=) α·x`, assigning when `add` is false.
+#[inline(always)]
+fn axpy<T: Scalar>(y: &mut [T], alpha: T, x: &[T], add: bool) {
+    if add {
+        y.iter_mut().zip(x).for_each(|(y, &x)| *y += alpha * x);
+    } else {
+        y.iter_mut().zip(x).for_each(|(y, &x)| *y = alpha * x);
+    }
+}
+
+/// `out (=|+=) G·Bᵀ` for `G` (`r×c`), `B` (`k×c`), `out` (`r×k`): column `p` of `out` is
+/// `Σⱼ G[:, j]·B[p, j]`; with `c = 1` a rank-1 update.
+fn mul_nt<T: Scalar>(out: &mut [T], g: &[T], b: &[T], r: usize, k: usize, add: bool) {
+    if r == 0 || k == 0 {
+        return; // `out` is empty
+    }
+    for (p, out_p) in out.chunks_exact_mut(r).enumerate() {
+        let b_row = b[p..].iter().step_by(k);
+        let mut first = !add;
+        for (g_j, &b_pj) in g.chunks_exact(r).zip(b_row) {
+            axpy(out_p, b_pj, g_j, !first);
+            first = false;
+        }
+        if first {
+            out_p.fill(T::zero()); // c = 0
+        }
     }
 }
 
@@ -92,6 +126,33 @@ mod tests {
         // reused input: A·A (square) and Aᵀ-free A·B·A shapes
         check_unary(Matrix2::new(0.3, -0.5, 0.8, 0.2), |m| m.matmul(m));
         check_unary(a, |a| a.matmul(a.sum().broadcast::<3, 2>()));
+    }
+
+    #[test]
+    fn empty_inner_dimension_gives_zeros() {
+        // A (2×0)·B (0×3) is the empty sum: a 2×3 zero matrix, with empty gradients.
+        let tape = Tape::<f64>::new();
+        let a = tape.var(nalgebra::SMatrix::<f64, 2, 0>::zeros());
+        let b = tape.var(nalgebra::SMatrix::<f64, 0, 3>::zeros());
+        let c = a.matmul(b) + 1.0;
+        assert_eq!(c.value(), Matrix2x3::repeat(1.0));
+        let g = c.sum().backward();
+        assert_eq!(g.wrt(a).len() + g.wrt(b).len(), 0);
+    }
+
+    #[test]
+    fn kernels_match_nalgebra_on_odd_sizes() {
+        // 9 and 13 exercise the dot product's 8-wide body and its tail; reference: nalgebra.
+        let a = nalgebra::SMatrix::<f64, 9, 13>::from_fn(|i, j| ((i * 13 + j) as f64 * 0.37).sin());
+        let b = nalgebra::SMatrix::<f64, 13, 5>::from_fn(|i, j| ((i * 5 + j) as f64 * 0.71).cos());
+        let w = nalgebra::SMatrix::<f64, 9, 5>::from_fn(|i, j| (i as f64 - j as f64) * 0.1);
+        let tape = Tape::<f64>::new();
+        let (ta, tb) = (tape.var(a), tape.var(b));
+        let c = ta.matmul(tb);
+        approx::assert_relative_eq!(c.value(), a * b, max_relative = 1e-14);
+        let grads = (c * tape.constant(w)).sum().backward();
+        approx::assert_relative_eq!(grads.wrt(ta), w * b.transpose(), max_relative = 1e-13);
+        approx::assert_relative_eq!(grads.wrt(tb), a.transpose() * w, max_relative = 1e-13);
     }
 
     #[test]

@@ -7,9 +7,12 @@ use crate::{Scalar, Tensor};
 mod activation;
 mod arith;
 mod broadcast;
+mod elementwise;
 mod exp;
 mod matmul;
 mod reduce;
+mod shape;
+pub(crate) mod softmax;
 
 impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// Records an op of one operand with an `R2×C2` output and `aux` scratch scalars:

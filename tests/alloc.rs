@@ -1,0 +1,337 @@
+//! Heap allocations of a training step, counted by a global allocator: once a reused tape
+//! (`Tape::clear` each step) and reused `Gradients` (`backward_into`) have grown to a step's
+//! size, recording, differentiating and reading every gradient (`Gradients::slice`, zero-copy)
+//! allocates nothing. Also: a `Tape::with_capacity` big enough records without allocating.
+//!
+//! The counting allocator is this test binary's `#[global_allocator]` (one binary per file in
+//! `tests/`, so it affects no other test). It counts `alloc`, `alloc_zeroed` and `realloc`
+//! calls **per thread**, in a thread-local counter: the harness runs tests on parallel threads
+//! and allocates on its own thread (output capture, result reporting), and none of that is
+//! counted against a measurement on another thread. shapegrad does all its work on the calling
+//! thread, so a per-thread count sees every allocation it makes.
+//!
+//! To find where a steady-state allocation comes from, run
+//! `SHAPEGRAD_ALLOC_BACKTRACE=1 cargo test --test alloc -- --nocapture`: every counted
+//! allocation inside a measured region then prints a backtrace.
+
+#[path = "../benches/baseline.rs"]
+mod baseline;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::backtrace::Backtrace;
+use std::cell::Cell;
+use std::hint::black_box;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use nalgebra::SVector;
+use shapegrad::{Gradients, Tape, Tensor};
+
+use baseline::Net;
+
+/// The handles of one recording of the (16, 32, 8) net.
+struct NetTensors<'t> {
+    loss: Tensor<'t, 1, 1>,
+    x: Tensor<'t, 16, 1>,
+    w1: Tensor<'t, 32, 16>,
+    b1: Tensor<'t, 32, 1>,
+    w2: Tensor<'t, 8, 32>,
+    b2: Tensor<'t, 8, 1>,
+}
+
+/// Records `Σ σ(W2 σ(W1 x + b1) + b2)` as benches/gradients.rs does, with the benches'
+/// deterministic parameters (benches/baseline.rs).
+fn record_net<'t>(
+    tape: &'t Tape<f64>,
+    net: &Net<f64, 16, 32, 8>,
+    x: &SVector<f64, 16>,
+) -> NetTensors<'t> {
+    let x = tape.var(*x);
+    let w1 = tape.var_from_slice::<32, 16>(net.w1.as_slice());
+    let b1 = tape.var(net.b1);
+    let w2 = tape.var_from_slice::<8, 32>(net.w2.as_slice());
+    let b2 = tape.var(net.b2);
+    let loss = (w2.matmul((w1.matmul(x) + b1).sigmoid()) + b2)
+        .sigmoid()
+        .sum();
+    NetTensors {
+        loss,
+        x,
+        w1,
+        b1,
+        w2,
+        b2,
+    }
+}
+
+impl NetTensors<'_> {
+    /// Reads every input's gradient with `Gradients::slice` (zero-copy) and sums them all.
+    fn read_gradients(&self, grads: &Gradients<f64>) -> f64 {
+        let sum = |g: Option<&[f64]>| g.expect("every input is on the path").iter().sum::<f64>();
+        sum(grads.slice(self.x))
+            + sum(grads.slice(self.w1))
+            + sum(grads.slice(self.b1))
+            + sum(grads.slice(self.w2))
+            + sum(grads.slice(self.b2))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// the counting allocator
+
+/// `System`, counting allocation calls on the calling thread.
+struct Counting;
+
+thread_local! {
+    /// `alloc` + `alloc_zeroed` + `realloc` calls made on this thread so far.
+    static ALLOCS: Cell<usize> = const { Cell::new(0) };
+    /// Inside a measured region (backtraces are printed only there, when enabled).
+    static MEASURING: Cell<bool> = const { Cell::new(false) };
+    /// Inside the backtrace hook: its own allocations are neither counted nor traced.
+    static IN_HOOK: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Set from `SHAPEGRAD_ALLOC_BACKTRACE` before a measurement (reading the environment
+/// allocates, so never from inside the allocator).
+static BACKTRACES: AtomicBool = AtomicBool::new(false);
+
+impl Counting {
+    fn count(&self) {
+        // `try_with`: a thread being torn down may allocate after its locals are gone. The
+        // locals are `const`-initialised `Cell`s without destructors, so this never allocates.
+        let in_hook = IN_HOOK.try_with(Cell::get).unwrap_or(true);
+        if in_hook {
+            return;
+        }
+        let _ = ALLOCS.try_with(|n| n.set(n.get() + 1));
+        if BACKTRACES.load(Ordering::Relaxed) && MEASURING.try_with(Cell::get).unwrap_or(false) {
+            IN_HOOK.set(true);
+            eprintln!(
+                "shapegrad alloc test: allocation in a measured region at\n{}",
+                Backtrace::force_capture()
+            );
+            IN_HOOK.set(false);
+        }
+    }
+}
+
+// SAFETY: every method forwards to `System` with the caller's arguments unchanged; counting
+// touches only `const`-initialised thread-locals (no allocation, no re-entrance into the
+// allocator except inside the backtrace hook, which `IN_HOOK` guards).
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        self.count();
+        // SAFETY: forwarded unchanged; the caller upholds `GlobalAlloc::alloc`'s contract.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        self.count();
+        // SAFETY: as `alloc`.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        self.count();
+        // SAFETY: `ptr` was allocated by `System` (through this allocator) with `layout`.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` was allocated by `System` (through this allocator) with `layout`.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Heap allocations (`alloc`, `alloc_zeroed`, `realloc` calls) that `f` makes on this thread.
+fn allocations_during<R>(f: impl FnOnce() -> R) -> (usize, R) {
+    BACKTRACES.store(
+        std::env::var_os("SHAPEGRAD_ALLOC_BACKTRACE").is_some(),
+        Ordering::Relaxed,
+    );
+    let before = ALLOCS.get();
+    MEASURING.set(true);
+    let r = f();
+    MEASURING.set(false);
+    (ALLOCS.get() - before, r)
+}
+
+/// Warm-up steps before the steady state is measured: the first step grows the buffers; two
+/// more show that growth has stopped (each is reported if the test fails).
+const WARM_UP: usize = 3;
+/// Steps measured in the steady state.
+const MEASURED: usize = 10;
+
+/// Runs `step` [`WARM_UP`] times, then [`MEASURED`] times under the counter. Returns the
+/// allocations of each warm-up step and the total of the measured steps, and checks that
+/// every step returned the same checksum (the same gradients, computed again).
+fn steady_state(what: &str, mut step: impl FnMut() -> f64) -> ([usize; WARM_UP], usize) {
+    let mut warm = [0; WARM_UP];
+    let mut first = None;
+    for w in &mut warm {
+        let (n, sum) = allocations_during(&mut step);
+        *w = n;
+        assert_eq!(*first.get_or_insert(sum), sum, "{what}: warm-up checksum");
+    }
+    let first = first.expect("warm-up ran");
+    assert!(first.is_finite(), "{what}: checksum {first}");
+    let (steady, sums) = allocations_during(|| {
+        let mut sums = [0.0; MEASURED];
+        for s in &mut sums {
+            *s = step();
+        }
+        sums
+    });
+    assert!(
+        sums.iter().all(|&s| s == first),
+        "{what}: {sums:?} vs {first}"
+    );
+    eprintln!("{what}: warm-up allocations {warm:?}, then {steady} in {MEASURED} steps");
+    (warm, steady)
+}
+
+#[track_caller]
+fn assert_steady_state_allocates_nothing(what: &str, step: impl FnMut() -> f64) {
+    let (warm, steady) = steady_state(what, step);
+    assert!(
+        warm[0] > 0,
+        "{what}: the first step should grow the buffers (is the counter working?)"
+    );
+    assert_eq!(
+        steady, 0,
+        "{what}: {steady} allocations in {MEASURED} steady-state steps (warm-up: {warm:?}); \
+         rerun with SHAPEGRAD_ALLOC_BACKTRACE=1 -- --nocapture to see where"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// the counter itself
+
+#[test]
+fn the_counter_counts_allocations_and_reallocations() {
+    // One `alloc` for the Vec, one `realloc` when a push outgrows it, one `alloc_zeroed` for
+    // `vec![0; n]`; nothing for arithmetic.
+    let (n, v) = allocations_during(|| black_box(Vec::<u64>::with_capacity(4)));
+    assert_eq!(n, 1);
+    let mut v = v;
+    v.extend([1, 2, 3, 4]);
+    let (n, _) = allocations_during(|| v.push(5));
+    assert_eq!(n, 1);
+    let (n, z) = allocations_during(|| black_box(vec![0u8; 1 << 16]));
+    assert_eq!((n, z.len()), (1, 1 << 16));
+    let (n, _) = allocations_during(|| black_box(black_box(2.0_f64).sqrt()));
+    assert_eq!(n, 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// steady state: reused tape, reused gradients
+
+#[test]
+fn net_16_32_8_training_step_allocates_nothing_in_steady_state() {
+    // The two-layer net Σ σ(W2 σ(W1 x + b1) + b2) of benches/gradients.rs, with its
+    // deterministic parameters (benches/baseline.rs), recorded as the bench records it.
+    let net = Net::<f64, 16, 32, 8>::new();
+    let x0 = Net::<f64, 16, 32, 8>::input();
+    let mut tape = Tape::<f64>::new();
+    let mut grads = Gradients::new();
+    assert_steady_state_allocates_nothing("net (16, 32, 8)", || {
+        tape.clear();
+        let net = record_net(&tape, &net, black_box(&x0));
+        net.loss.backward_into(&mut grads);
+        net.loss.item() + net.read_gradients(&grads)
+    });
+}
+
+#[test]
+fn graph_training_step_allocates_nothing_in_steady_state() {
+    // The notebook's graph function (TEST 8) as benches/gradients.rs records it, at the
+    // notebook's first inputs1 entry x = [-1, 4], w = [-7, -6, 5, 0] (its TEST 8 trace).
+    let mut tape = Tape::<f64>::new();
+    let mut grads = Gradients::new();
+    assert_steady_state_allocates_nothing("graph", || {
+        tape.clear();
+        let ([v1, v2], [v3, v4, v5, v6]) =
+            (black_box([-1.0, 4.0]), black_box([-7.0, -6.0, 5.0, 0.0]));
+        let (x1, x2) = (tape.var_scalar(v1), tape.var_scalar(v2));
+        let (b1, b2) = (tape.var_scalar(v3), tape.var_scalar(v4));
+        let (c1, c2) = (tape.var_scalar(v5), tape.var_scalar(v6));
+        let z0 = x1 + b1;
+        let z2 = z0.sigmoid();
+        let z5 = (x2 + b2).sigmoid().tanh() * c2;
+        let y = z0 * z2 * c1 + z2 * z5;
+        y.backward_into(&mut grads);
+        let mut checksum = y.item();
+        for t in [x1, x2, b1, b2, c1, c2] {
+            checksum += grads.slice(t).expect("on the path")[0];
+        }
+        checksum
+    });
+}
+
+#[test]
+fn chain_training_step_allocates_nothing_in_steady_state() {
+    // benches/gradients.rs's chain z ← z·c + z·z·k with c = 1.5, k = -0.5, 1000 steps
+    // (4000 recorded scalar ops), on a tape grown by the warm-up rather than preallocated.
+    let mut tape = Tape::<f64>::new();
+    let mut grads = Gradients::new();
+    assert_steady_state_allocates_nothing("chain of 1000 steps", || {
+        tape.clear();
+        let x = tape.var_scalar(black_box(0.8));
+        let mut z = x;
+        for _ in 0..1000 {
+            z = z * 1.5 + z * z * -0.5;
+        }
+        z.backward_into(&mut grads);
+        z.item() + grads.slice(x).expect("on the path")[0]
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// a preallocated tape
+
+/// Nodes and scalars of one recording of the (16, 32, 8) net, counted by hand from the op
+/// table (`src/lib.rs`) and the aux regions (docs/design.md, section 3):
+/// leaves x (16), W1 (32·16 = 512), b1 (32), W2 (8·32 = 256), b2 (8): 5 nodes, 824 scalars;
+/// W1·x (32), + b1 (32), σ (32 + 32 aux for σ'), W2·h (8), + b2 (8), σ (8 + 8 aux), Σ (1):
+/// 7 nodes, 161 scalars. Total 12 nodes, 985 scalars.
+const NET_NODES: usize = 12;
+const NET_SCALARS: usize = 985;
+
+#[test]
+fn with_capacity_records_the_net_without_allocating() {
+    let net = Net::<f64, 16, 32, 8>::new();
+    let x0 = Net::<f64, 16, 32, 8>::input();
+
+    // Gradients warmed on a recording of the same size, on another tape.
+    let mut grads = Gradients::new();
+    let warm_tape = Tape::<f64>::new();
+    record_net(&warm_tape, &net, &x0)
+        .loss
+        .backward_into(&mut grads);
+    assert_eq!(
+        (warm_tape.len(), warm_tape.scalars()),
+        (NET_NODES, NET_SCALARS)
+    );
+
+    let tape = Tape::<f64>::with_capacity(NET_NODES, NET_SCALARS);
+    let capacity = tape.capacity();
+    let (n, recorded) = allocations_during(|| record_net(&tape, &net, &x0));
+    assert_eq!(
+        n, 0,
+        "recording into a big enough fresh tape allocated {n} times"
+    );
+    assert_eq!(tape.capacity(), capacity);
+    assert_eq!((tape.len(), tape.scalars()), (NET_NODES, NET_SCALARS));
+
+    let (n, checksum) = allocations_during(|| {
+        recorded.loss.backward_into(&mut grads);
+        recorded.read_gradients(&grads)
+    });
+    assert_eq!(
+        n, 0,
+        "backward_into pre-warmed gradients allocated {n} times"
+    );
+    assert!(checksum.is_finite() && checksum != 0.0);
+}
