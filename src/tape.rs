@@ -415,7 +415,7 @@ impl<T: Scalar> Tape<T> {
         forward(before, out);
         let needs =
             |x: Option<Operand>| x.is_some_and(|x| inner.nodes[x.node as usize].backward.is_some());
-        let flags = needs(op.inputs[0]) as u32 * GRAD_A | needs(op.inputs[1]) as u32 * GRAD_B;
+        let flags = (needs(op.inputs[0]) as u32 * GRAD_A) | (needs(op.inputs[1]) as u32 * GRAD_B);
         inner.nodes.push(Node {
             backward: if flags != 0 { Some(op.backward) } else { None },
             out: off,
