@@ -290,20 +290,20 @@ mod tests {
     fn gradcheck_losses() {
         let m = Matrix2x3::new(0.3, -1.2, 1.0, 0.7, -0.4, 0.0);
         let t = Matrix2x3::new(0.0, 1.0, 0.25, 1.0, 0.0, 0.5);
-        check_binary(m, t, |p, t| mse(p, t));
-        check_binary(Matrix1::new(0.4), Matrix1::new(-0.3), |p, t| mse(p, t));
-        check_binary(m, t, |x, t| bce_with_logits(x, t)); // includes x = 0
+        check_binary(m, t, mse);
+        check_binary(Matrix1::new(0.4), Matrix1::new(-0.3), mse);
+        check_binary(m, t, bce_with_logits); // includes x = 0
         check_binary(
             Vector4::new(0.3, -1.2, 0.0, 4.0),
             Vector4::new(1.0, 0.0, 1.0, 0.5),
-            |x, t| bce_with_logits(x, t),
+            bce_with_logits,
         );
         check_unary(logits(), |x| cross_entropy(x, &[2, 0, 1, 1]));
         check_unary(Vector4::new(0.3, -1.2, 0.0, 4.0), |x| {
             cross_entropy(x, &[3])
         });
         check_unary(Matrix1::new(0.4), |x| cross_entropy(x, &[0]));
-        check_binary(logits(), one_hot(), |x, t| cross_entropy_one_hot(x, t));
+        check_binary(logits(), one_hot(), cross_entropy_one_hot);
         check_binary(logits(), logits().map(|v| v * 0.25), |x, t| {
             cross_entropy_one_hot(x, t) // any targets: the rule does not assume Σt = 1
         });

@@ -114,6 +114,8 @@ pub(crate) type BackwardFn<T> = fn(Slots, &[T], &mut [T]);
 const GRAD_A: u32 = 1;
 /// [`Node::flags`]: there is a second operand and it needs a gradient.
 const GRAD_B: u32 = 2;
+/// [`Node::flags`]: a leaf (a variable, parameter or constant): nothing to propagate.
+const LEAF: u32 = 4;
 
 /// One recorded op: 24 bytes, no heap allocation of its own.
 #[derive(Clone, Copy)]
@@ -127,17 +129,17 @@ pub(crate) struct Node<T> {
     a: u32,
     /// Offset of the second operand, or of the aux region (right after the output).
     b: u32,
-    /// [`GRAD_A`] | [`GRAD_B`]: which operands need a gradient.
+    /// [`GRAD_A`] | [`GRAD_B`]: which operands need a gradient; or [`LEAF`].
     flags: u32,
 }
 
 /// The backward rule of a variable: nothing to propagate, but it needs a gradient.
 fn leaf_backward<T>(_: Slots, _: &[T], _: &mut [T]) {}
 
-/// An operand of an op being recorded: its node index and value offset.
+/// An operand of an op being recorded: whether it needs a gradient, and its value offset.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Operand {
-    pub(crate) node: u32,
+    pub(crate) needs_grad: bool,
     pub(crate) off: u32,
 }
 
@@ -358,7 +360,7 @@ impl<T: Scalar> Tape<T> {
             out: off,
             a: off,
             b: off,
-            flags: 0,
+            flags: LEAF,
         });
         inner.param_nodes = inner.nodes.len();
         inner.param_scalars = inner.values.len();
@@ -395,9 +397,9 @@ impl<T: Scalar> Tape<T> {
             out: off,
             a: off,
             b: off,
-            flags: 0,
+            flags: LEAF,
         });
-        Tensor::from_raw(self, node, off)
+        Tensor::from_raw(self, node, off, needs_grad)
     }
 
     /// Appends an op with an `R×C` output: `forward(values, out)` writes the output (and aux)
@@ -413,8 +415,7 @@ impl<T: Scalar> Tape<T> {
         let start = off as usize;
         let (before, out) = inner.values.split_at_mut(start);
         forward(before, out);
-        let needs =
-            |x: Option<Operand>| x.is_some_and(|x| inner.nodes[x.node as usize].backward.is_some());
+        let needs = |x: Option<Operand>| x.is_some_and(|x| x.needs_grad);
         let flags = (needs(op.inputs[0]) as u32 * GRAD_A) | (needs(op.inputs[1]) as u32 * GRAD_B);
         inner.nodes.push(Node {
             backward: if flags != 0 { Some(op.backward) } else { None },
@@ -423,7 +424,7 @@ impl<T: Scalar> Tape<T> {
             b: op.inputs[1].map_or(off + (R * C) as u32, |x| x.off),
             flags,
         });
-        Tensor::from_raw(self, node, off)
+        Tensor::from_raw(self, node, off, flags != 0)
     }
 
     /// The values of a recorded tensor, handed to `read` without copying.
@@ -454,6 +455,9 @@ impl<T: Scalar> Tape<T> {
             (true, false) => Write::Assign,
         };
         for n in nodes.iter().rev() {
+            if n.flags == LEAF {
+                continue; // nothing to propagate; its consumers stamped it
+            }
             let Some(backward) = n.backward else { continue };
             if reached[n.out as usize] != stamp {
                 continue;
@@ -493,8 +497,8 @@ impl<T: Scalar> Inner<T> {
         let node = self.nodes.len();
         let off = self.values.len();
         assert!(
-            off + len <= u32::MAX as usize && node < u32::MAX as usize,
-            "shapegrad: a tape holds at most 2^32 - 1 scalars and nodes; clear it between steps"
+            off + len <= u32::MAX as usize && node < 1 << 31,
+            "shapegrad: a tape holds at most 2^32 - 1 scalars and 2^31 nodes; clear it between steps"
         );
         (node as u32, off as u32)
     }

@@ -29,6 +29,8 @@ use crate::{Scalar, Tape};
 /// ```
 pub struct Tensor<'t, const R: usize, const C: usize, T: Scalar = f64> {
     tape: &'t Tape<T>,
+    /// The node's index, shifted left once, with whether it needs a gradient in the low bit
+    /// (so recording an op needs no look-up of its operands' nodes).
     node: u32,
     off: u32,
     shape: PhantomData<[[T; C]; R]>,
@@ -44,7 +46,7 @@ impl<const R: usize, const C: usize, T: Scalar> Copy for Tensor<'_, R, C, T> {}
 
 impl<const R: usize, const C: usize, T: Scalar> fmt::Debug for Tensor<'_, R, C, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Tensor<{R}, {C}>#{} ", self.node)?;
+        write!(f, "Tensor<{R}, {C}>#{} ", self.node())?;
         self.tape
             .with_values(self.off, R * C, |v| f.debug_list().entries(v).finish())
     }
@@ -169,18 +171,24 @@ impl<T: Scalar> Tape<T> {
 
 /// # Reading values
 impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
-    pub(crate) fn from_raw(tape: &'t Tape<T>, node: u32, off: u32) -> Self {
+    /// A handle to node `node` (below 2³¹) at value offset `off`.
+    pub(crate) fn from_raw(tape: &'t Tape<T>, node: u32, off: u32, needs_grad: bool) -> Self {
         Tensor {
             tape,
-            node,
+            node: node << 1 | needs_grad as u32,
             off,
             shape: PhantomData,
         }
     }
 
+    /// The node's index on the tape.
+    pub(crate) fn node(self) -> u32 {
+        self.node >> 1
+    }
+
     pub(crate) fn operand(self) -> Operand {
         Operand {
-            node: self.node,
+            needs_grad: self.node & 1 != 0,
             off: self.off,
         }
     }
@@ -255,7 +263,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     pub fn backward_with(self, seed: &SMatrix<T, R, C>) -> Gradients<T> {
         let mut grads = Gradients::new();
         self.tape
-            .backward_from(self.node, self.off, seed.as_slice(), &mut grads);
+            .backward_from(self.node(), self.off, seed.as_slice(), &mut grads);
         grads
     }
 }
@@ -316,6 +324,6 @@ impl<'t, T: Scalar> Tensor<'t, 1, 1, T> {
     /// ```
     pub fn backward_into(self, grads: &mut Gradients<T>) {
         self.tape
-            .backward_from(self.node, self.off, &[T::one()], grads);
+            .backward_from(self.node(), self.off, &[T::one()], grads);
     }
 }

@@ -125,10 +125,10 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
             let n_t = lit::<T>(f64::from(n));
             for ((y, d), &x) in y.iter_mut().zip(d).zip(x) {
                 *y = x.powi(n);
-                *d = match n.checked_sub(1) {
-                    _ if n == 0 => T::zero(),
-                    Some(m) => n_t * x.powi(m),
-                    None => n_t * (*y / x), // n = i32::MIN: xⁿ⁻¹ = xⁿ/x
+                *d = match n {
+                    0 => T::zero(),             // also at x = 0, where 0·x⁻¹ is NaN
+                    i32::MIN => n_t * (*y / x), // n − 1 overflows i32: xⁿ⁻¹ = xⁿ/x
+                    _ => n_t * x.powi(n - 1),
                 };
             }
         })

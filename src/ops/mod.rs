@@ -72,7 +72,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
         f: impl Fn(T, T) -> T,
     ) -> Self {
         self.binary_op(rhs, name, backward, |a, b, out| {
-            for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+            for ((o, &x), &y) in out[..R * C].iter_mut().zip(a).zip(b) {
                 *o = f(x, y);
             }
         })
@@ -82,7 +82,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     #[inline(always)]
     pub(crate) fn map_op(self, backward: BackwardFn<T>, f: impl Fn(T) -> T) -> Self {
         self.unary_op(0, backward, |x, out| {
-            for (o, &v) in out.iter_mut().zip(x) {
+            for (o, &v) in out[..R * C].iter_mut().zip(x) {
                 *o = f(v);
             }
         })
