@@ -110,7 +110,7 @@
 //! | [`softmax`](Tensor::softmax) | `y = eˣ / Σₖ eˣᵏ` per column | `∂x += y ⊙ (∂y − Σₖ ∂yₖyₖ)` per column | `ops/softmax.rs` |
 //! | [`log_softmax`](Tensor::log_softmax) | `y = x − ln Σₖ eˣᵏ` per column | `∂x += ∂y − softmax(x)·Σₖ ∂yₖ` per column | `ops/softmax.rs` |
 //! | [`loss::mse`] | `y = Σ (p − t)² / (R·C)` | `∂p += ∂y·2(p − t)/(R·C)` (composed) | `loss.rs` |
-//! | [`loss::bce_with_logits`] | `y = Σ max(x, 0) − x·t + ln(1 + e^{−\|x\|}) / (R·C)` | `∂x += ∂y·(σ(x) − t)/(R·C)`, `∂t += −∂y·x/(R·C)` | `loss.rs` |
+//! | [`loss::bce_with_logits`] | `y = Σ (max(x, 0) − x·t + ln(1 + e^{−\|x\|})) / (R·C)` | `∂x += ∂y·(σ(x) − t)/(R·C)`, `∂t += −∂y·x/(R·C)` | `loss.rs` |
 //! | [`loss::cross_entropy`] | `y = Σ_b (ln Σₖ e^{x_{kb}} − x_{c_b b}) / B` | `∂x += ∂y·(softmax(x) − one_hot(c))/B` | `loss.rs` |
 //! | [`loss::cross_entropy_one_hot`] | `y = −Σ t ⊙ log_softmax(x) / B` | `∂x += ∂y·(softmax(x)·Σₖtₖ − t)/B`, `∂t += −∂y·log_softmax(x)/B` (composed) | `loss.rs` |
 //!

@@ -156,8 +156,9 @@ fn sigmoid<T: Scalar>(x: T) -> T {
 /// `ln Σ e^{x}` is computed as `m + ln_1p(Σ_{k≠argmax} e^{xₖ − m})` with `m` the column
 /// maximum, and at the target class `softmax − 1` is computed as `−Σ_{k≠c} softmaxₖ` where
 /// `softmax_c > ½`, so neither cancels (a confident correct column, logits `(40, 0)` with
-/// class 0, has loss and gradient `≈ ±4.2e-18`, not `0`). Agrees with
-/// [`cross_entropy_one_hot`] on one-hot targets.
+/// class 0, has loss and gradient `≈ ±4.2e-18`, not `0`). A `−inf` logit (a masked class)
+/// other than the target gets probability 0 and gradient 0, where [`cross_entropy_one_hot`]
+/// gives NaN (`0·(−inf)`); otherwise the two agree on one-hot targets.
 ///
 /// # Panics
 ///

@@ -139,6 +139,7 @@ const NET_REL_F64: f64 = 1e-12;
 const NET_REL_F32: f64 = 1e-5;
 
 /// shapegrad's loss and gradients, as `Vec`s in nalgebra's column-major order.
+#[derive(PartialEq)]
 struct NetResult<T> {
     loss: T,
     x: Vec<T>,
@@ -148,34 +149,78 @@ struct NetResult<T> {
     b2: Vec<T>,
 }
 
-/// One bench iteration of `benches/gradients.rs`'s `net`: clear the reused tape, record,
-/// `backward_into` the reused gradients, read every gradient zero-copy.
-fn net_shapegrad<T: Scalar, const N: usize, const H: usize, const O: usize>(
-    tape: &mut Tape<T>,
-    grads: &mut Gradients<T>,
+/// Reads a gradient that must be there (every input is on the path to the loss).
+fn read<T: Scalar>(s: Option<&[T]>) -> Vec<T> {
+    s.expect("every input is on the path to the loss").to_vec()
+}
+
+/// `steps` iterations of `benches/gradients.rs`'s `net` bench, recorded as it records them:
+/// the parameters are `Param`s made once (kept by `clear`), and every step clears the reused
+/// tape, records the input and the forward pass, runs `backward_into` the reused gradients and
+/// reads every gradient zero-copy. Returns every step's result.
+fn net_bench_steps<T: Scalar, const N: usize, const H: usize, const O: usize>(
     net: &Net<T, N, H, O>,
-    x: &SVector<T, N>,
-) -> NetResult<T> {
-    tape.clear();
-    let x = tape.var(*x);
-    let w1 = tape.var_from_slice::<H, N>(net.w1.as_slice());
-    let b1 = tape.var(net.b1);
-    let w2 = tape.var_from_slice::<O, H>(net.w2.as_slice());
-    let b2 = tape.var(net.b2);
-    let loss = (w2.matmul((w1.matmul(x) + b1).sigmoid()) + b2)
-        .sigmoid()
-        .sum();
-    loss.backward_into(grads);
-    // every input is on the path to the loss, so every slice is there
-    let read = |s: Option<&[T]>| s.expect("parameter on the path").to_vec();
-    NetResult {
-        loss: loss.item(),
-        x: read(grads.slice(x)),
-        w1: read(grads.slice(w1)),
-        b1: read(grads.slice(b1)),
-        w2: read(grads.slice(w2)),
-        b2: read(grads.slice(b2)),
-    }
+    x0: &SVector<T, N>,
+    steps: usize,
+) -> Vec<NetResult<T>> {
+    let mut tape = Tape::<T>::new();
+    let w1 = tape.param_from_slice::<H, N>(net.w1.as_slice());
+    let b1 = tape.param(net.b1);
+    let w2 = tape.param_from_slice::<O, H>(net.w2.as_slice());
+    let b2 = tape.param(net.b2);
+    let mut grads = Gradients::new();
+    (0..steps)
+        .map(|_| {
+            tape.clear();
+            let x = tape.var(*x0);
+            let (w1t, b1t, w2t, b2t) = (tape.get(w1), tape.get(b1), tape.get(w2), tape.get(b2));
+            let loss = (w2t.matmul((w1t.matmul(x) + b1t).sigmoid()) + b2t)
+                .sigmoid()
+                .sum();
+            loss.backward_into(&mut grads);
+            NetResult {
+                loss: loss.item(),
+                x: read(grads.slice(x)),
+                w1: read(grads.param_slice(w1)),
+                b1: read(grads.param_slice(b1)),
+                w2: read(grads.param_slice(w2)),
+                b2: read(grads.param_slice(b2)),
+            }
+        })
+        .collect()
+}
+
+/// As [`net_bench_steps`] with every parameter recorded afresh each step as a plain variable
+/// (`var_from_slice`, `var`), the way the bench recorded the net before `Param` existed.
+fn net_var_steps<T: Scalar, const N: usize, const H: usize, const O: usize>(
+    net: &Net<T, N, H, O>,
+    x0: &SVector<T, N>,
+    steps: usize,
+) -> Vec<NetResult<T>> {
+    let mut tape = Tape::<T>::new();
+    let mut grads = Gradients::new();
+    (0..steps)
+        .map(|_| {
+            tape.clear();
+            let x = tape.var(*x0);
+            let w1 = tape.var_from_slice::<H, N>(net.w1.as_slice());
+            let b1 = tape.var(net.b1);
+            let w2 = tape.var_from_slice::<O, H>(net.w2.as_slice());
+            let b2 = tape.var(net.b2);
+            let loss = (w2.matmul((w1.matmul(x) + b1).sigmoid()) + b2)
+                .sigmoid()
+                .sum();
+            loss.backward_into(&mut grads);
+            NetResult {
+                loss: loss.item(),
+                x: read(grads.slice(x)),
+                w1: read(grads.slice(w1)),
+                b1: read(grads.slice(b1)),
+                w2: read(grads.slice(w2)),
+                b2: read(grads.slice(b2)),
+            }
+        })
+        .collect()
 }
 
 /// `|got − want| ≤ rel · max|want|` element-wise; see [`NET_REL_F64`].
@@ -208,20 +253,29 @@ fn check_net<T: Scalar, const N: usize, const H: usize, const O: usize>(rel: f64
         "({N}, {H}, {O}): forward vs grad_by_hand"
     );
 
-    let (mut tape, mut grads) = (Tape::new(), Gradients::new());
-    let got = net_shapegrad(&mut tape, &mut grads, &net, &x);
-    let what = |block: &str| format!("({N}, {H}, {O}) {}: ∂{block}", std::any::type_name::<T>());
-    assert_block_close(&what("loss"), &[got.loss], &[loss], rel);
-    assert_block_close(&what("x"), &got.x, want.x.as_slice(), rel);
-    assert_block_close(&what("W1"), &got.w1, want.w1.as_slice(), rel);
-    assert_block_close(&what("b1"), &got.b1, want.b1.as_slice(), rel);
-    assert_block_close(&what("W2"), &got.w2, want.w2.as_slice(), rel);
-    assert_block_close(&what("b2"), &got.b2, want.b2.as_slice(), rel);
-
-    // A second bench iteration on the reused tape and gradients gives the same bits.
-    let again = net_shapegrad(&mut tape, &mut grads, &net, &x);
-    assert!(again.loss == got.loss && again.x == got.x && again.w1 == got.w1);
-    assert!(again.b1 == got.b1 && again.w2 == got.w2 && again.b2 == got.b2);
+    let recordings = [
+        ("Param", net_bench_steps(&net, &x, 2)),
+        ("var", net_var_steps(&net, &x, 2)),
+    ];
+    for (how, steps) in recordings {
+        let got = &steps[0];
+        let what = |block: &str| {
+            let t = std::any::type_name::<T>();
+            format!("({N}, {H}, {O}) {t}, {how}: ∂{block}")
+        };
+        assert_block_close(&what("loss"), &[got.loss], &[loss], rel);
+        assert_block_close(&what("x"), &got.x, want.x.as_slice(), rel);
+        assert_block_close(&what("W1"), &got.w1, want.w1.as_slice(), rel);
+        assert_block_close(&what("b1"), &got.b1, want.b1.as_slice(), rel);
+        assert_block_close(&what("W2"), &got.w2, want.w2.as_slice(), rel);
+        assert_block_close(&what("b2"), &got.b2, want.b2.as_slice(), rel);
+        // The second iteration on the reused tape and gradients gives the same bits.
+        assert!(
+            steps[1] == steps[0],
+            "{}: step 2 differs from step 1",
+            what("")
+        );
+    }
 }
 
 #[test]
