@@ -212,6 +212,59 @@ impl<T: Scalar> Tape<T> {
     }
 }
 
+/// # Updating all parameters (for optimizers)
+impl<T: Scalar> Tape<T> {
+    /// Number of scalars held by all parameters: the size of an optimizer's state vector.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut tape = shapegrad::Tape::<f64>::new();
+    /// let _w = tape.param(nalgebra::Matrix2x3::zeros());
+    /// let _b = tape.param(nalgebra::Vector2::zeros());
+    /// assert_eq!(tape.param_scalars(), 8);
+    /// ```
+    pub fn param_scalars(&self) -> usize {
+        self.params_len()
+    }
+
+    /// Calls `update(offset, values, grad)` for every parameter the gradients' output depends
+    /// on (others are skipped, as PyTorch skips parameters without a gradient): `values` is
+    /// the parameter's storage (column-major), `grad` its gradient, and `offset` its position
+    /// in `0..param_scalars()`, for indexing an optimizer's state. Allocates nothing.
+    ///
+    /// # Panics
+    ///
+    /// If `grads` come from another tape.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use nalgebra::Vector2;
+    /// use shapegrad::Tape;
+    ///
+    /// // One step of plain gradient descent on every parameter.
+    /// let mut tape = Tape::new();
+    /// let w = tape.param(Vector2::new(1.0, 2.0));
+    /// let grads = (tape.get(w) * tape.get(w)).sum().backward(); // ∂ = 2w
+    /// tape.update_params(&grads, |_, values, grad| {
+    ///     values.iter_mut().zip(grad).for_each(|(v, g)| *v -= 0.25 * g);
+    /// });
+    /// assert_eq!(tape.param_value(w), Vector2::new(0.5, 1.0));
+    /// ```
+    pub fn update_params(
+        &mut self,
+        grads: &Gradients<T>,
+        update: impl FnMut(usize, &mut [T], &[T]),
+    ) {
+        assert!(
+            grads.session().tape == self.session().tape,
+            "shapegrad: `Tape::update_params` got gradients of another tape"
+        );
+        self.for_each_param(grads, update);
+    }
+}
+
 /// # Gradients of parameters
 impl<T: Scalar> Gradients<T> {
     /// The gradient with respect to a parameter as a column-major slice without copying, or

@@ -367,6 +367,31 @@ impl<T: Scalar> Tape<T> {
         (node, off)
     }
 
+    /// Calls `f(offset, values, grad)` for each parameter's region that `grads` holds a
+    /// gradient for; `offset` runs over `0..param_scalars`.
+    pub(crate) fn for_each_param(
+        &mut self,
+        grads: &Gradients<T>,
+        mut f: impl FnMut(usize, &mut [T], &[T]),
+    ) {
+        let inner = self.inner.get_mut();
+        let (nodes, values) = (&inner.nodes[..inner.param_nodes], &mut inner.values);
+        for (i, n) in nodes.iter().enumerate() {
+            let start = n.out as usize;
+            let end = nodes
+                .get(i + 1)
+                .map_or(inner.param_scalars, |next| next.out as usize);
+            if let Some(grad) = grads.region(start, end - start) {
+                f(start, &mut values[start..end], grad);
+            }
+        }
+    }
+
+    /// Number of scalars held by parameters.
+    pub(crate) fn params_len(&self) -> usize {
+        self.inner.borrow().param_scalars
+    }
+
     /// The values at `off..off + len`, mutably (a parameter's, for an update step).
     pub(crate) fn values_mut(&mut self, off: u32, len: usize) -> &mut [T] {
         &mut self.inner.get_mut().values[off as usize..][..len]
