@@ -1,7 +1,9 @@
 //! Heap allocations of a training step, counted by a global allocator: once a reused tape
 //! (`Tape::clear` each step) and reused `Gradients` (`backward_into`) have grown to a step's
 //! size, recording, differentiating and reading every gradient (`Gradients::slice`, zero-copy)
-//! allocates nothing. Also: a `Tape::with_capacity` big enough records without allocating.
+//! allocates nothing, whether the net's parameters are recorded afresh each step or kept on
+//! the tape as `Param`s (as `benches/gradients.rs` does). Also: a `Tape::with_capacity` big
+//! enough records without allocating.
 //!
 //! The counting allocator is this test binary's `#[global_allocator]` (one binary per file in
 //! `tests/`, so it affects no other test). It counts `alloc`, `alloc_zeroed` and `realloc`
@@ -38,8 +40,8 @@ struct NetTensors<'t> {
     b2: Tensor<'t, 8, 1>,
 }
 
-/// Records `Σ σ(W2 σ(W1 x + b1) + b2)` as benches/gradients.rs does, with the benches'
-/// deterministic parameters (benches/baseline.rs).
+/// Records `Σ σ(W2 σ(W1 x + b1) + b2)` with the benches' deterministic parameters
+/// (benches/baseline.rs), each a fresh variable (`var_from_slice`, `var`).
 fn record_net<'t>(
     tape: &'t Tape<f64>,
     net: &Net<f64, 16, 32, 8>,
@@ -231,7 +233,8 @@ fn the_counter_counts_allocations_and_reallocations() {
 #[test]
 fn net_16_32_8_training_step_allocates_nothing_in_steady_state() {
     // The two-layer net Σ σ(W2 σ(W1 x + b1) + b2) of benches/gradients.rs, with its
-    // deterministic parameters (benches/baseline.rs), recorded as the bench records it.
+    // deterministic parameters (benches/baseline.rs), every parameter recorded afresh each step
+    // as a variable (the `Param` form the bench now uses is the next test).
     let net = Net::<f64, 16, 32, 8>::new();
     let x0 = Net::<f64, 16, 32, 8>::input();
     let mut tape = Tape::<f64>::new();

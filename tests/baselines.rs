@@ -1,8 +1,9 @@
 //! The benches' hand-written gradients (`benches/baseline.rs`, compiled in here unchanged)
 //! against shapegrad's gradients of the same functions, recorded as `benches/gradients.rs`
-//! records them. A baseline that computed something else (a missing term, a transposed
-//! product, a skipped layer) would let the benches compare unlike work; these tests keep them
-//! honest.
+//! records them (the nets with their weights as `Param`s kept on the tape, and also with every
+//! weight recorded afresh as a variable). A baseline that computed something else (a missing
+//! term, a transposed product, a skipped layer) would let the benches compare unlike work;
+//! these tests keep them honest.
 //!
 //! Reference values are the hand-written baseline's outputs on the same deterministic inputs
 //! (`Net::new()` and `Net::input()` are fixed `sin`/`cos` patterns; the graph and chain inputs

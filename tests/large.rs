@@ -3,7 +3,9 @@
 //! recorded and differentiated on a thread with a 2 MiB stack. Large values never go through
 //! the stack: W1 and x come from heap `Vec`s through `Tape::var_from_slice`, W2 from
 //! `Tape::var_from_fn`, and gradients are read with `Gradients::slice` (zero-copy), never with
-//! `Gradients::wrt`, which returns an `SMatrix` by value (784 KiB for W1).
+//! `Gradients::wrt`, which returns an `SMatrix` by value (784 KiB for W1). The same net with
+//! its weights as `Param`s (`param_from_slice`, `param_from_fn`, read with `param_slice`) gives
+//! the same gradients.
 //!
 //! Gradients are checked against central finite differences of an independent forward pass
 //! written here in plain Rust over `Vec`s, and against the structure of the matmul rule.
@@ -76,7 +78,7 @@ impl Params {
 
 /// Which parameter a finite difference perturbs.
 #[derive(Clone, Copy, Debug)]
-enum Param {
+enum Which {
     W1,
     X,
     B2,
@@ -84,16 +86,16 @@ enum Param {
 
 impl Params {
     /// The entry `k` of parameter `which`.
-    fn entry(&mut self, which: Param, k: usize) -> &mut f64 {
+    fn entry(&mut self, which: Which, k: usize) -> &mut f64 {
         match which {
-            Param::W1 => &mut self.w1[k],
-            Param::X => &mut self.x[k],
-            Param::B2 => &mut self.b2[k],
+            Which::W1 => &mut self.w1[k],
+            Which::X => &mut self.x[k],
+            Which::B2 => &mut self.b2[k],
         }
     }
 
     /// Central finite difference of [`Params::loss`] in one entry, step `1e-6·max(1, |v|)`.
-    fn fd(&mut self, which: Param, k: usize) -> f64 {
+    fn fd(&mut self, which: Which, k: usize) -> f64 {
         let v0 = *self.entry(which, k);
         let h = 1e-6 * v0.abs().max(1.0);
         let (up, down) = (v0 + h, v0 - h);
@@ -155,15 +157,15 @@ fn net_784_128_10_on_a_2_mib_stack() {
         // Entries checked against finite differences: 5 of W1 (corners and inside, column-major
         // index i + j·H), 3 of x, all of b2.
         let w1_entries = [(0, 1), (17, 100), (64, 391), (90, 512), (127, 783)];
-        let mut checks: Vec<(Param, usize, f64)> = Vec::new();
+        let mut checks: Vec<(Which, usize, f64)> = Vec::new();
         for (i, j) in w1_entries {
-            checks.push((Param::W1, i + j * H, g_w1[i + j * H]));
+            checks.push((Which::W1, i + j * H, g_w1[i + j * H]));
         }
         for k in [1, 400, 783] {
-            checks.push((Param::X, k, g_x[k]));
+            checks.push((Which::X, k, g_x[k]));
         }
         for (k, &g) in g_b2.iter().enumerate() {
-            checks.push((Param::B2, k, g));
+            checks.push((Which::B2, k, g));
         }
         let mut worst = 0.0_f64;
         for (which, k, g) in checks {
@@ -192,6 +194,31 @@ fn net_784_128_10_on_a_2_mib_stack() {
                     "∂W1[{i}, {j}] = {got:e}, ∂b1[{i}]·x[{j}] = {want:e}"
                 );
             }
+        }
+
+        // The same net with W1, b1, W2, b2 as `Param`s (as benches/gradients.rs records it),
+        // also made from heap data, on the same small stack: the same ops on the same values
+        // in the same order, so the same gradients bit for bit.
+        let mut ptape = Tape::<f64>::new();
+        let pw1 = ptape.param_from_slice::<H, N>(&p.w1);
+        let pb1 = ptape.param_from_slice::<H, 1>(&p.b1);
+        let pw2 = ptape.param_from_fn::<O, H>(|i, j| weight(i, j, 0.23));
+        let pb2 = ptape.param_from_slice::<O, 1>(&p.b2);
+        let mut pgrads = Gradients::new();
+        for _ in 0..2 {
+            ptape.clear();
+            let x = ptape.var_from_slice::<N, 1>(&p.x);
+            let (w1, b1) = (ptape.get(pw1), ptape.get(pb1));
+            let (w2, b2) = (ptape.get(pw2), ptape.get(pb2));
+            let ploss = (w2.matmul((w1.matmul(x) + b1).sigmoid()) + b2)
+                .sigmoid()
+                .sum();
+            ploss.backward_into(&mut pgrads);
+            assert_eq!(ploss.item(), l);
+            assert!(pgrads.param_slice(pw1) == Some(g_w1), "∂W1 with Params");
+            assert!(pgrads.slice(x) == Some(g_x), "∂x with Params");
+            assert!(pgrads.param_slice(pb1) == Some(g_b1), "∂b1 with Params");
+            assert!(pgrads.param_slice(pb2) == Some(g_b2), "∂b2 with Params");
         }
     });
 }
