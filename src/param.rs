@@ -369,6 +369,23 @@ mod tests {
     }
 
     #[test]
+    fn update_params_skips_params_made_after_the_gradients() {
+        // `b` is made after the walk; its offset then held the walk's `exp` output, whose
+        // gradient the walk wrote. `update_params` must not hand that to `b`.
+        let mut tape = Tape::<f64>::new();
+        let a = tape.param(Vector2::new(1.0, 2.0));
+        let grads = tape.get(a).exp().sum().backward();
+        let b = tape.param(Vector2::new(3.0, 4.0));
+        let mut seen = Vec::new();
+        tape.update_params(&grads, |offset, values, grad| {
+            seen.push((offset, values.len(), grad.to_vec()))
+        });
+        // only `a` (offset 0): ∂Σ exp(a)/∂a = exp(a)
+        assert_eq!(seen, vec![(0, 2, vec![1.0f64.exp(), 2.0f64.exp()])]);
+        assert_eq!(tape.param_value(b), Vector2::new(3.0, 4.0));
+    }
+
+    #[test]
     #[should_panic(expected = "made after these gradients")]
     fn gradients_refuse_a_param_made_after_them() {
         let mut tape = Tape::<f64>::new();

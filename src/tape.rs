@@ -110,6 +110,14 @@ fn write<T: Scalar>(dst: &mut [T], mode: Write, terms: impl Iterator<Item = T>) 
 /// plain pointer.
 pub(crate) type BackwardFn<T> = fn(Slots, &[T], &mut [T]);
 
+/// Scalars a node's output region takes: `n`, but at least one, so that every region starts at
+/// its own offset (the walk marks regions by their start; an empty tensor sharing its start
+/// with the next node would mark that node too).
+#[inline(always)]
+pub(crate) const fn region_len(n: usize) -> usize {
+    if n == 0 { 1 } else { n }
+}
+
 /// [`Node::flags`]: the first operand needs a gradient.
 const GRAD_A: u32 = 1;
 /// [`Node::flags`]: there is a second operand and it needs a gradient.
@@ -127,7 +135,8 @@ pub(crate) struct Node<T> {
     out: u32,
     /// Offset of the first operand (the output's for leaves).
     a: u32,
-    /// Offset of the second operand, or of the aux region (right after the output).
+    /// Offset of the second operand, or of the aux region (right after the output); for
+    /// leaves, the number of scalars.
     b: u32,
     /// [`GRAD_A`] | [`GRAD_B`]: which operands need a gradient; or [`LEAF`].
     flags: u32,
@@ -348,18 +357,21 @@ impl<T: Scalar> Tape<T> {
     pub(crate) fn push_param(&mut self, len: usize, values: impl Iterator<Item = T>) -> (u32, u32) {
         self.clear();
         let inner = self.inner.get_mut();
-        let (node, off) = inner.room_for(len);
+        let (node, off) = inner.room_for(region_len(len));
         inner.values.extend(values);
         assert_eq!(
             inner.values.len(),
             off as usize + len,
             "shapegrad: parameter size"
         );
+        if len == 0 {
+            inner.values.push(T::zero());
+        }
         inner.nodes.push(Node {
             backward: Some(leaf_backward::<T> as BackwardFn<T>),
             out: off,
             a: off,
-            b: off,
+            b: len as u32,
             flags: LEAF,
         });
         inner.param_nodes = inner.nodes.len();
@@ -375,14 +387,13 @@ impl<T: Scalar> Tape<T> {
         mut f: impl FnMut(usize, &mut [T], &[T]),
     ) {
         let inner = self.inner.get_mut();
-        let (nodes, values) = (&inner.nodes[..inner.param_nodes], &mut inner.values);
-        for (i, n) in nodes.iter().enumerate() {
-            let start = n.out as usize;
-            let end = nodes
-                .get(i + 1)
-                .map_or(inner.param_scalars, |next| next.out as usize);
-            if let Some(grad) = grads.region(start, end - start) {
-                f(start, &mut values[start..end], grad);
+        // parameters made after the walk have no gradient in it (their offsets may hold
+        // another node's gradient of that recording)
+        let known = inner.param_nodes.min(grads.params);
+        for n in &inner.nodes[..known] {
+            let (start, len) = (n.out as usize, n.b as usize); // a leaf's `b` is its length
+            if let Some(grad) = grads.region(start, len) {
+                f(start, &mut inner.values[start..][..len], grad);
             }
         }
     }
@@ -405,13 +416,16 @@ impl<T: Scalar> Tape<T> {
         values: impl Iterator<Item = T>,
     ) -> Tensor<'_, R, C, T> {
         let mut inner = self.inner.borrow_mut();
-        let (node, off) = inner.room_for(R * C);
+        let (node, off) = inner.room_for(region_len(R * C));
         inner.values.extend(values);
         assert_eq!(
             inner.values.len(),
             off as usize + R * C,
             "shapegrad: leaf size"
         );
+        if R * C == 0 {
+            inner.values.push(T::zero());
+        }
         let backward = if needs_grad {
             Some(leaf_backward::<T> as BackwardFn<T>)
         } else {
@@ -421,7 +435,7 @@ impl<T: Scalar> Tape<T> {
             backward,
             out: off,
             a: off,
-            b: off,
+            b: (R * C) as u32,
             flags: LEAF,
         });
         Tensor::from_raw(self, node, off, needs_grad)
@@ -429,6 +443,7 @@ impl<T: Scalar> Tape<T> {
 
     /// Appends an op with an `R×C` output: `forward(values, out)` writes the output (and aux)
     /// into `out`, reading operands from `values`, which holds everything recorded before.
+    /// The output takes [`region_len`]`(R·C)` scalars of `out`, the aux region the rest.
     #[inline(always)]
     pub(crate) fn record<const R: usize, const C: usize>(
         &self,
@@ -436,17 +451,18 @@ impl<T: Scalar> Tape<T> {
         forward: impl FnOnce(&[T], &mut [T]),
     ) -> Tensor<'_, R, C, T> {
         let mut inner = self.inner.borrow_mut();
-        let (node, off) = inner.reserve(R * C + op.aux);
+        let (node, off) = inner.reserve(region_len(R * C) + op.aux);
         let start = off as usize;
         let (before, out) = inner.values.split_at_mut(start);
-        forward(before, out);
+        // an empty output's placeholder scalar is skipped: aux starts at `Slots::b` either way
+        forward(before, &mut out[region_len(R * C) - R * C..]);
         let needs = |x: Option<Operand>| x.is_some_and(|x| x.needs_grad);
         let flags = (needs(op.inputs[0]) as u32 * GRAD_A) | (needs(op.inputs[1]) as u32 * GRAD_B);
         inner.nodes.push(Node {
             backward: if flags != 0 { Some(op.backward) } else { None },
             out: off,
             a: op.inputs[0].map_or(off, |x| x.off),
-            b: op.inputs[1].map_or(off + (R * C) as u32, |x| x.off),
+            b: op.inputs[1].map_or(off + region_len(R * C) as u32, |x| x.off),
             flags,
         });
         Tensor::from_raw(self, node, off, flags != 0)
@@ -467,10 +483,10 @@ impl<T: Scalar> Tape<T> {
         let inner = self.inner.borrow();
         let nodes = &inner.nodes[..=node as usize];
         let start = off as usize;
-        let end = start + seed.len();
-        let stamp = grads.begin(end, self.session);
+        let stamp = grads.begin(start + region_len(seed.len()), self.session);
+        grads.params = inner.param_nodes;
         let (data, reached) = (&mut grads.data, &mut grads.reached);
-        data[start..end].copy_from_slice(seed);
+        data[start..][..seed.len()].copy_from_slice(seed);
         if nodes[node as usize].backward.is_some() {
             reached[start] = stamp;
         }
@@ -583,6 +599,8 @@ pub struct Gradients<T: Scalar = f64> {
     stamp: u8,
     /// The recording these gradients belong to; tape id 0 before any backward.
     session: Session,
+    /// How many parameters the tape had when these gradients were computed.
+    params: usize,
 }
 
 impl<T: Scalar> Gradients<T> {
@@ -605,6 +623,7 @@ impl<T: Scalar> Gradients<T> {
             reached: Vec::new(),
             stamp: 0,
             session: Session::default(),
+            params: 0,
         }
     }
 
@@ -687,7 +706,7 @@ impl<T: Scalar> Gradients<T> {
     /// The gradient region at `start`, if this walk wrote it.
     pub(crate) fn region(&self, start: usize, len: usize) -> Option<&[T]> {
         let end = start + len;
-        if end > self.data.len() || self.reached[start] != self.stamp {
+        if end > self.data.len() || self.reached.get(start) != Some(&self.stamp) {
             return None;
         }
         Some(&self.data[start..end])
@@ -802,6 +821,27 @@ mod tests {
             assert_eq!(grads.wrt(c), Matrix2x3::zeros());
             assert_eq!(grads.wrt(unused), Matrix2x3::zeros());
         }
+    }
+
+    #[test]
+    fn empty_tensors_do_not_alias_their_neighbours() {
+        // An empty tensor used to share its start offset with the next node, so marking it
+        // reached marked that node too and ran its rule on stale data (exp(800)·0 = NaN).
+        // ∂(3x + Σ z)/∂x = 3 (hand derivation).
+        let tape = Tape::<f64>::new();
+        let x = tape.var_scalar(800.0);
+        let z = tape.var(nalgebra::SMatrix::<f64, 0, 1>::zeros());
+        let _unused = x.exp();
+        let y = x * 3.0 + z.sum();
+        let g = y.backward();
+        assert_eq!(g.wrt(x)[0], 3.0);
+        assert_eq!(g.wrt(z).len(), 0);
+        // an empty tensor recorded right after the output, and an empty output
+        let later = tape.var(nalgebra::SMatrix::<f64, 2, 0>::zeros());
+        assert!(g.slice(later).is_none());
+        let empty_out = later * 2.0;
+        let g2 = empty_out.backward_with(&nalgebra::SMatrix::<f64, 2, 0>::zeros());
+        assert_eq!(g2.wrt(x)[0], 0.0);
     }
 
     #[test]

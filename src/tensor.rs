@@ -127,6 +127,10 @@ impl<T: Scalar> Tape<T> {
     /// A differentiable leaf whose element `(i, j)` is `f(i, j)`, written straight into the
     /// tape: no `SMatrix` is built on the stack, so large matrices work on small stacks.
     ///
+    /// # Panics
+    ///
+    /// If `f` reads or records on this tape (it runs while the tape is being written).
+    ///
     /// # Examples
     ///
     /// ```

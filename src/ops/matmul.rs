@@ -86,20 +86,22 @@ fn axpy<T: Scalar>(y: &mut [T], alpha: T, x: &[T], add: bool) {
 }
 
 /// `out (=|+=) G·Bᵀ` for `G` (`r×c`), `B` (`k×c`), `out` (`r×k`): column `p` of `out` is
-/// `Σⱼ G[:, j]·B[p, j]`; with `c = 1` a rank-1 update.
+/// `Σⱼ G[:, j]·B[p, j]` (matmul uses `ger` instead when `c = 1`).
 fn mul_nt<T: Scalar>(out: &mut [T], g: &[T], b: &[T], r: usize, k: usize, add: bool) {
     if r == 0 || k == 0 {
         return; // `out` is empty
     }
+    if b.is_empty() {
+        // c = 0: an empty sum
+        if !add {
+            out.fill(T::zero());
+        }
+        return;
+    }
     for (p, out_p) in out.chunks_exact_mut(r).enumerate() {
         let b_row = b[p..].iter().step_by(k);
-        let mut first = !add;
-        for (g_j, &b_pj) in g.chunks_exact(r).zip(b_row) {
-            axpy(out_p, b_pj, g_j, !first);
-            first = false;
-        }
-        if first {
-            out_p.fill(T::zero()); // c = 0
+        for (j, (g_j, &b_pj)) in g.chunks_exact(r).zip(b_row).enumerate() {
+            axpy(out_p, b_pj, g_j, add || j > 0);
         }
     }
 }
@@ -141,8 +143,19 @@ mod tests {
     }
 
     #[test]
+    fn empty_columns_give_empty_products() {
+        // A (2×3)·B (3×0) is 2×0; A's gradient through it is the empty sum, 0, plus the
+        // other path: ∂(Σ A·B + Σ A)/∂A = 1 (hand derivation).
+        let tape = Tape::<f64>::new();
+        let a = tape.var(Matrix2x3::repeat(1.5));
+        let b = tape.var(nalgebra::SMatrix::<f64, 3, 0>::zeros());
+        let g = (a.matmul(b).sum() + a.sum()).backward();
+        assert_eq!(g.wrt(a), Matrix2x3::repeat(1.0));
+    }
+
+    #[test]
     fn kernels_match_nalgebra_on_odd_sizes() {
-        // 9 and 13 exercise the dot product's 8-wide body and its tail; reference: nalgebra.
+        // odd sizes, a matrix B (so ∂A goes through `mul_nt`); reference: nalgebra.
         let a = nalgebra::SMatrix::<f64, 9, 13>::from_fn(|i, j| ((i * 13 + j) as f64 * 0.37).sin());
         let b = nalgebra::SMatrix::<f64, 13, 5>::from_fn(|i, j| ((i * 5 + j) as f64 * 0.71).cos());
         let w = nalgebra::SMatrix::<f64, 9, 5>::from_fn(|i, j| (i as f64 - j as f64) * 0.1);
