@@ -56,19 +56,56 @@
 //!   overflow gives `±inf` (`exp(800.0)` is `inf`, and so is its gradient). The primitive
 //!   [`sigmoid`](Tensor::sigmoid) and [`tanh`](Tensor::tanh) are finite and accurate, value
 //!   and gradient, for every finite input.
-//! - **Panics** are for misuse only, and name the op: combining tensors of two tapes, asking
-//!   a [`Gradients`] about a tensor of another tape, or a tape past 2³² scalars.
+//! - **Panics** are for misuse only: combining tensors of two tapes in one op (the message
+//!   names the op); asking a [`Gradients`] about a tensor of another tape, or of a recording
+//!   started by [`Tape::clear`] after it; using a [`Param`] with another tape, or asking
+//!   gradients about one made after them; a slice of the wrong length
+//!   ([`Tape::var_from_slice`], [`Tape::param_from_slice`]); a class index out of range in
+//!   [`loss::cross_entropy`]; recording on a tape from inside its
+//!   [`with_slice`](Tensor::with_slice) closure; a tape past 2³² − 1 scalars or 2³¹ nodes
+//!   (clear it between steps).
 //!
 //! # How it works
 //!
 //! Each op appends a node to the tape (in creation order) and writes its output into the
-//! tape's one contiguous value buffer; a node is a plain function pointer to its backward rule
-//! plus the offsets of its output and operands (24 bytes, no allocation of its own). `backward`
-//! seeds the output's gradient and walks the nodes once in reverse — a topological order by
-//! construction, with no recursion — each rule adding its contribution into its operands'
-//! gradients. Tensors are `Copy` handles that borrow the tape, so a tape outlives its tensors
-//! and [`Tape::clear`] (which keeps capacity for the next step) cannot invalidate one.
+//! tape's one contiguous value buffer; a node is a plain function pointer to its backward
+//! rule, the offsets of its output and operands, and flags saying which operands need a
+//! gradient (24 bytes, no allocation of its own). Whether a tensor needs a gradient travels in
+//! its handle, so an op on constants only records no rule. `backward` seeds the output's
+//! gradient and walks the nodes once in reverse — a topological order by construction, with
+//! no recursion — running the rule of every node the output reaches and skipping the rest.
+//! A rule's first contribution to an operand's gradient is written and later ones are added,
+//! so the reused gradient buffer needs no zeroing pass; a per-offset stamp tells the walk, and
+//! [`Gradients`], which regions the last walk wrote. Tensors are `Copy` handles (16 bytes)
+//! that borrow the tape, so a tape outlives its tensors and [`Tape::clear`] (which keeps
+//! capacity, and the [parameters](Tape::param), for the next step) cannot invalidate one.
 //! `docs/design.md` in the repository has the details.
+//!
+//! # Training
+//!
+//! A network's weights are [`Param`]s made with [`Tape::param`]: they stay on the tape across
+//! [`clear`](Tape::clear), and each step reads them with [`Tape::get`]. The [`loss`] module
+//! has the losses and the [`optim`] module the optimizers ([`optim::Sgd`], [`optim::Adam`]),
+//! so a step is `tape.clear()`, the forward pass, `loss.backward_into(&mut grads)`,
+//! `opt.step(&mut tape, &grads)`, and allocates nothing once warmed up. `docs/training.md`
+//! walks through `examples/two_layer_net` (a two-layer net trained on two moons).
+//!
+//! # Beyond first derivatives
+//!
+//! - [`jacobian`]`(y, x)`: the `M×N` Jacobian of a recorded `M`-vector `y` with respect to an
+//!   `N`-vector `x`, by `M` reverse sweeps over one recording.
+//! - [`check_gradient`]: shapegrad's gradient of a function against central finite
+//!   differences, with `torch.autograd.gradcheck`'s defaults, returning a
+//!   [`GradCheckReport`]; [`GradCheck`] changes the step and tolerances, and
+//!   [`check_gradient_with`] checks a gradient given as a plain function.
+//! - With the cargo feature `hessian`: `hvp(f, x, v)` returns `(f(x), ∇f(x), H(x)·v)` by
+//!   forward-over-reverse (the tape run on `num_dual::Dual64` dual numbers), and
+//!   `hessian(f, x)` the full Hessian by `N` such products.
+//!
+//! `check_gradient`, `hvp` and `hessian` take the function as a [`ScalarFn`]: a type with one
+//! method generic over the scalar, so one definition runs in `f64` and on dual numbers.
+//! `docs/higher-order.md` in the repository explains forward-over-reverse, works through the
+//! notebook's graph function and its Hessian, and measures the cost.
 //!
 //! # Ops
 //!
@@ -134,17 +171,30 @@
 #![deny(missing_docs)]
 #![doc(test(attr(deny(warnings))))]
 
+mod check;
+#[cfg(feature = "hessian")]
+mod hessian;
+mod jacobian;
 pub mod loss;
 mod ops;
+pub mod optim;
 mod param;
 mod scalar;
+mod scalar_fn;
 mod tape;
 mod tensor;
 #[cfg(test)]
 mod testutil;
 
+pub use check::{GradCheck, GradCheckReport, check_gradient, check_gradient_with};
+#[cfg(feature = "hessian")]
+pub use hessian::{hessian, hvp};
+pub use jacobian::jacobian;
+#[cfg(feature = "hessian")]
+pub use num_dual;
 pub use param::Param;
 pub use scalar::Scalar;
+pub use scalar_fn::ScalarFn;
 pub use tape::{Gradients, Tape};
 pub use tensor::Tensor;
 
