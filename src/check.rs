@@ -79,8 +79,12 @@ impl GradCheck {
     /// # Examples
     ///
     /// ```
+    /// use nalgebra::Vector1;
+    ///
     /// let check = shapegrad::GradCheck::new().eps(1e-4);
-    /// # let _ = check;
+    /// let report = check.check_with(|x: &Vector1<f64>| x[0].exp(), |x| x.map(f64::exp), &Vector1::new(1.0));
+    /// assert_eq!(report.eps, 1e-4);
+    /// assert!(report.passed(), "{report}");
     /// ```
     pub fn eps(self, eps: f64) -> Self {
         GradCheck { eps, ..self }
@@ -91,8 +95,12 @@ impl GradCheck {
     /// # Examples
     ///
     /// ```
+    /// use nalgebra::Vector1;
+    ///
     /// let check = shapegrad::GradCheck::new().atol(1e-8);
-    /// # let _ = check;
+    /// let report = check.check_with(|x: &Vector1<f64>| x[0].exp(), |x| x.map(f64::exp), &Vector1::new(1.0));
+    /// assert_eq!(report.atol, 1e-8);
+    /// assert!(report.passed(), "{report}");
     /// ```
     pub fn atol(self, atol: f64) -> Self {
         GradCheck { atol, ..self }
@@ -103,8 +111,12 @@ impl GradCheck {
     /// # Examples
     ///
     /// ```
+    /// use nalgebra::Vector1;
+    ///
     /// let check = shapegrad::GradCheck::new().rtol(1e-6);
-    /// # let _ = check;
+    /// let report = check.check_with(|x: &Vector1<f64>| x[0].exp(), |x| x.map(f64::exp), &Vector1::new(1.0));
+    /// assert_eq!(report.rtol, 1e-6);
+    /// assert!(report.passed(), "{report}");
     /// ```
     pub fn rtol(self, rtol: f64) -> Self {
         GradCheck { rtol, ..self }

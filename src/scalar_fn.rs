@@ -15,8 +15,9 @@ use crate::{Scalar, Tensor};
 /// - **Scalars on the right.** `x * c`, `x + c`, `x - c`, `x / c` exist for every `T`; the
 ///   left-scalar forms `2.0 * x`, `1.0 - x`, `1.0 / x` exist only for `f32` and `f64`. Write
 ///   `-x + c` for `c - x` and `x.powi(-1) * c` for `c / x`.
-/// - **Constants as `T`.** `T::one()`, `T::zero()`, `nalgebra::convert(0.5)` for a literal,
-///   and `x.tape().constant(m.map(nalgebra::convert))` for an `f64` matrix `m` of data.
+/// - **Constants as `T`.** `T::one()`, `T::zero()`, `nalgebra::convert::<f64, T>(0.5)` for a
+///   literal (the turbofish is needed where `x * c` could also be a tensor product), and
+///   `x.tape().constant(m.map(nalgebra::convert))` for an `f64` matrix `m` of data.
 ///
 /// # Examples
 ///
@@ -53,6 +54,20 @@ use crate::{Scalar, Tensor};
 /// // and check it against central finite differences:
 /// let report = check_gradient(&f, &x);
 /// assert!(report.passed(), "{report}");
+/// ```
+///
+/// A plain float on the left of a tensor does not compile in generic code (it is implemented
+/// for `f32` and `f64` tensors only):
+///
+/// ```compile_fail
+/// use shapegrad::{Scalar, ScalarFn, Tensor};
+///
+/// struct Bad;
+/// impl ScalarFn<2> for Bad {
+///     fn eval<'t, T: Scalar>(&self, x: Tensor<'t, 2, 1, T>) -> Tensor<'t, 1, 1, T> {
+///         (2.0 * x).sum() // write `x * nalgebra::convert::<f64, T>(2.0)`
+///     }
+/// }
 /// ```
 pub trait ScalarFn<const R: usize, const C: usize = 1> {
     /// Records `f(x)` on `x`'s tape and returns the 1×1 result.

@@ -233,6 +233,28 @@ fn activations_in_their_tails_keep_exact_second_derivatives() {
     }
 }
 
+/// `tanh`'s value on duals past |x| ≈ 710. The rule (a derivative stored from `e^{−2|x|}`)
+/// is right there, but the forward value is num-dual's `tanh`, computed as `sinh/cosh`, which
+/// is `inf/inf = NaN` once `cosh` overflows (and can be 1 ulp off `f64::tanh` before that:
+/// `0.9999999999999999` at 709). The NaN then spreads into everything downstream of the
+/// value. Fixing it needs a change in `src/ops/activation.rs` (fall back to
+/// `±(1 − e)/(1 + e)` when `x.tanh()` is not finite, which leaves `f64` bits unchanged).
+#[test]
+fn tanh_value_stays_finite_on_duals_far_out() {
+    struct TanhExp;
+    impl ScalarFn<1> for TanhExp {
+        fn eval<'t, T: Scalar>(&self, x: Tensor<'t, 1, 1, T>) -> Tensor<'t, 1, 1, T> {
+            x.tanh().exp().sum()
+        }
+    }
+    for x0 in [711.0, -800.0, 1e5] {
+        // e^{tanh x} with tanh x = ±1 to f64 precision; tanh' = tanh'' = 0 there
+        let (value, grad, hv) = hvp(&TanhExp, &Matrix1::new(x0), &Matrix1::new(1.0));
+        assert_eq!(value, (1.0_f64.copysign(x0)).exp(), "x = {x0}");
+        assert_eq!((grad[0], hv[0]), (0.0, 0.0), "x = {x0}");
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // the notebook's graph function (TEST 8)
 

@@ -104,6 +104,11 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
                 } else {
                     let e = (-two * x.abs()).exp();
                     let one_plus_e = T::one() + e;
+                    if !t.is_finite() {
+                        // a scalar whose `tanh` overflows (num-dual's duals compute
+                        // sinh/cosh: NaN past |x| ≈ 710); never taken for f32/f64
+                        *y = ((T::one() - e) / one_plus_e).copysign(x);
+                    }
                     four * e / (one_plus_e * one_plus_e)
                 };
             }
