@@ -52,16 +52,14 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
             let (y, d) = out.split_at_mut(R * C);
             for ((y, d), &x) in y.iter_mut().zip(d).zip(x) {
                 let e = (-x).exp(); // in [0, 1] for x ≥ 0; inf below x ≈ −709.78 (f64)
-                if e.is_finite() {
-                    let s = T::one() / (T::one() + e);
-                    *y = s;
-                    // σ(−x) = e·σ(x) for x ≥ 0 (no cancellation), 1 − σ(x) ≥ ½ for x < 0
-                    *d = if x >= T::zero() {
-                        s * (e * s)
-                    } else {
-                        s * (T::one() - s)
-                    };
-                } else {
+                let s = T::one() / (T::one() + e);
+                // σ(−x) = e·σ(x) for x ≥ 0 (no cancellation), 1 − σ(x) ≥ ½ for x < 0; both
+                // computed so the choice is a select, not a branch on the data's sign
+                let (e_s, one_minus_s) = (e * s, T::one() - s);
+                let other = if x >= T::zero() { e_s } else { one_minus_s };
+                *y = s;
+                *d = s * other;
+                if !e.is_finite() {
                     // σ(x) = eˣ/(1 + eˣ) and σ'(x) = σ(x)(1 − σ(x)) both round to eˣ here
                     // (a subnormal, or 0 below x ≈ −745.13)
                     *y = x.exp();
