@@ -4,9 +4,8 @@
 //! epoch of `examples/two_layer_net` (shuffle, batch assembly, steps). The optimizers
 //! allocate their state on the first step only.
 //!
-//! The counting allocator is this test binary's `#[global_allocator]` (one binary per file in
-//! `tests/`), counting `alloc`, `alloc_zeroed` and `realloc` calls per thread, as in
-//! `tests/alloc.rs` (which has the backtrace hook for hunting an allocation down).
+//! The counting allocator (`tests/common/counting_alloc.rs`, shared with `tests/alloc.rs`) is
+//! this test binary's `#[global_allocator]`, counting allocation calls per thread.
 
 #[allow(dead_code)]
 #[path = "../examples/two_layer_net/model.rs"]
@@ -15,67 +14,16 @@ mod model;
 #[path = "../examples/two_layer_net/moons.rs"]
 mod moons;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-
 use shapegrad::optim::{Adam, Sgd};
 use shapegrad::{Gradients, Tape, loss};
 
 use model::Net;
 use moons::{SplitMix64, moons};
 
-/// `System`, counting allocation calls on the calling thread.
-struct Counting;
+#[path = "common/counting_alloc.rs"]
+mod counting_alloc;
 
-thread_local! {
-    /// `alloc` + `alloc_zeroed` + `realloc` calls made on this thread so far.
-    static ALLOCS: Cell<usize> = const { Cell::new(0) };
-}
-
-impl Counting {
-    fn count(&self) {
-        // `try_with`: a thread being torn down may allocate after its locals are gone; the
-        // local is a `const`-initialised `Cell`, so this never allocates.
-        let _ = ALLOCS.try_with(|n| n.set(n.get() + 1));
-    }
-}
-
-// SAFETY: every method forwards to `System` with the caller's arguments unchanged; counting
-// touches only a `const`-initialised thread-local (no allocation, no re-entrance).
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        self.count();
-        // SAFETY: forwarded unchanged; the caller upholds `GlobalAlloc::alloc`'s contract.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        self.count();
-        // SAFETY: as `alloc`.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        self.count();
-        // SAFETY: `ptr` was allocated by `System` (through this allocator) with `layout`.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` was allocated by `System` (through this allocator) with `layout`.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-
-/// Heap allocations that `f` makes on this thread, and its result.
-fn allocations_during<R>(f: impl FnOnce() -> R) -> (usize, R) {
-    let before = ALLOCS.get();
-    let r = f();
-    (ALLOCS.get() - before, r)
-}
+use counting_alloc::allocations_during;
 
 const B: usize = 32;
 const H: usize = 16;
