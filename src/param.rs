@@ -92,7 +92,7 @@ impl<T: Scalar> Tape<T> {
         &mut self,
         value: SMatrix<T, R, C>,
     ) -> Param<R, C, T> {
-        self.new_param(value.iter().copied())
+        self.new_param(value.as_slice().iter().copied())
     }
 
     /// Makes a parameter whose element `(i, j)` is `f(i, j)`, written straight into the tape

@@ -71,7 +71,7 @@ impl<T: Scalar> Tape<T> {
         &self,
         value: SMatrix<T, R, C>,
     ) -> Tensor<'_, R, C, T> {
-        self.leaf(true, value.iter().copied())
+        self.leaf(true, value.as_slice().iter().copied())
     }
 
     /// A leaf whose gradient nobody needs: ops that only involve constants record no backward
@@ -94,7 +94,7 @@ impl<T: Scalar> Tape<T> {
         &self,
         value: SMatrix<T, R, C>,
     ) -> Tensor<'_, R, C, T> {
-        self.leaf(false, value.iter().copied())
+        self.leaf(false, value.as_slice().iter().copied())
     }
 
     /// A differentiable 1×1 leaf holding `value`.

@@ -55,23 +55,45 @@ impl<'t, const R: usize, const K: usize, T: Scalar> Tensor<'t, R, K, T> {
                 }
             }
             if let Some(beta) = s.beta(1) {
-                let mut grad_b =
-                    SMatrixViewMut::<T, K, C>::from_slice(&mut before[s.b()..][..K * C]);
                 let a = SMatrixView::<T, R, K>::from_slice(a);
-                grad_b.gemm_tr(
-                    T::one(),
-                    &a,
-                    &SMatrixView::<T, R, C>::from_slice(grad_out),
-                    beta,
-                );
+                let grad_b = &mut before[s.b()..][..K * C];
+                if C == 1 {
+                    // a matrix-vector product: nalgebra's `gemv_tr` directly (its `gemm_tr`
+                    // loops over columns, with per-call overhead)
+                    let mut grad_b = SMatrixViewMut::<T, K, 1>::from_slice(grad_b);
+                    let grad_out = SMatrixView::<T, R, 1>::from_slice(grad_out);
+                    grad_b.gemv_tr(T::one(), &a, &grad_out, beta);
+                } else {
+                    let mut grad_b = SMatrixViewMut::<T, K, C>::from_slice(grad_b);
+                    let grad_out = SMatrixView::<T, R, C>::from_slice(grad_out);
+                    grad_b.gemm_tr(T::one(), &a, &grad_out, beta);
+                }
             }
         }
         self.binary_op(rhs, "matmul", backward::<T, R, K, C>, |a, b, out| {
-            let a = SMatrixView::<T, R, K>::from_slice(a);
-            let b = SMatrixView::<T, K, C>::from_slice(b);
-            let mut out = SMatrixViewMut::<T, R, C>::from_slice(&mut out[..R * C]);
-            out.gemm(T::one(), &a, &b, T::zero());
+            forward::<T, R, K, C>(&mut out[..R * C], a, b)
         })
+    }
+}
+
+/// `out = A·B`. Kept out of line: inlined into a caller's recording code, the unrolled
+/// kernel competes for registers and spills (measured 1.5× slower at 128×64 in f32).
+#[inline(never)]
+fn forward<T: Scalar, const R: usize, const K: usize, const C: usize>(
+    out: &mut [T],
+    a: &[T],
+    b: &[T],
+) {
+    let a = SMatrixView::<T, R, K>::from_slice(a);
+    if C == 1 {
+        // matrix-vector: `gemv` directly (`gemm` adds per-call overhead, ~35 ns at 10×128)
+        let b = SMatrixView::<T, K, 1>::from_slice(b);
+        let mut out = SMatrixViewMut::<T, R, 1>::from_slice(out);
+        out.gemv(T::one(), &a, &b, T::zero());
+    } else {
+        let b = SMatrixView::<T, K, C>::from_slice(b);
+        let mut out = SMatrixViewMut::<T, R, C>::from_slice(out);
+        out.gemm(T::one(), &a, &b, T::zero());
     }
 }
 
