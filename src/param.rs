@@ -5,6 +5,7 @@ use std::marker::PhantomData;
 
 use nalgebra::{SMatrix, SMatrixViewMut};
 
+use crate::tape::matrix_or_zeros;
 use crate::{Gradients, Scalar, Tape, Tensor};
 
 /// A parameter of a [`Tape`]: an `R×C` variable that [`Tape::clear`] keeps, so a training
@@ -309,11 +310,7 @@ impl<T: Scalar> Gradients<T> {
     /// assert_eq!(grads.wrt_param(w), nalgebra::Vector2::new(6.0, 8.0));
     /// ```
     pub fn wrt_param<const R: usize, const C: usize>(&self, p: Param<R, C, T>) -> SMatrix<T, R, C> {
-        let mut m = SMatrix::<T, R, C>::zeros();
-        if let Some(g) = self.param_slice(p) {
-            m.as_mut_slice().copy_from_slice(g);
-        }
-        m
+        matrix_or_zeros(self.param_slice(p))
     }
 }
 

@@ -357,23 +357,7 @@ impl<T: Scalar> Tape<T> {
     pub(crate) fn push_param(&mut self, len: usize, values: impl Iterator<Item = T>) -> (u32, u32) {
         self.clear();
         let inner = self.inner.get_mut();
-        let (node, off) = inner.room_for(region_len(len));
-        inner.values.extend(values);
-        assert_eq!(
-            inner.values.len(),
-            off as usize + len,
-            "shapegrad: parameter size"
-        );
-        if len == 0 {
-            inner.values.push(T::zero());
-        }
-        inner.nodes.push(Node {
-            backward: Some(leaf_backward::<T> as BackwardFn<T>),
-            out: off,
-            a: off,
-            b: len as u32,
-            flags: LEAF,
-        });
+        let (node, off) = inner.push_leaf(len, true, values);
         inner.param_nodes = inner.nodes.len();
         inner.param_scalars = inner.values.len();
         (node, off)
@@ -415,29 +399,7 @@ impl<T: Scalar> Tape<T> {
         needs_grad: bool,
         values: impl Iterator<Item = T>,
     ) -> Tensor<'_, R, C, T> {
-        let mut inner = self.inner.borrow_mut();
-        let (node, off) = inner.room_for(region_len(R * C));
-        inner.values.extend(values);
-        assert_eq!(
-            inner.values.len(),
-            off as usize + R * C,
-            "shapegrad: leaf size"
-        );
-        if R * C == 0 {
-            inner.values.push(T::zero());
-        }
-        let backward = if needs_grad {
-            Some(leaf_backward::<T> as BackwardFn<T>)
-        } else {
-            None
-        };
-        inner.nodes.push(Node {
-            backward,
-            out: off,
-            a: off,
-            b: (R * C) as u32,
-            flags: LEAF,
-        });
+        let (node, off) = self.inner.borrow_mut().push_leaf(R * C, needs_grad, values);
         Tensor::from_raw(self, node, off, needs_grad)
     }
 
@@ -544,6 +506,40 @@ impl<T: Scalar> Inner<T> {
         (node as u32, off as u32)
     }
 
+    /// Appends a leaf of `len` scalars taken from `values` (plus the placeholder of an empty
+    /// region); returns its node index and value offset.
+    #[inline(always)]
+    fn push_leaf(
+        &mut self,
+        len: usize,
+        needs_grad: bool,
+        values: impl Iterator<Item = T>,
+    ) -> (u32, u32) {
+        let (node, off) = self.room_for(region_len(len));
+        self.values.extend(values);
+        assert_eq!(
+            self.values.len(),
+            off as usize + len,
+            "shapegrad: leaf size"
+        );
+        if len == 0 {
+            self.values.push(T::zero());
+        }
+        let backward = if needs_grad {
+            Some(leaf_backward::<T> as BackwardFn<T>)
+        } else {
+            None
+        };
+        self.nodes.push(Node {
+            backward,
+            out: off,
+            a: off,
+            b: len as u32, // a leaf's `b` is its length (`for_each_param` reads it)
+            flags: LEAF,
+        });
+        (node, off)
+    }
+
     /// Appends `len` zeroed scalars for a node's output; returns its node index and offset.
     #[inline(always)]
     fn reserve(&mut self, len: usize) -> (u32, u32) {
@@ -568,6 +564,13 @@ pub(crate) fn same_tape<T: Scalar>(op: &str, a: &Tape<T>, b: &Tape<T>) {
 pub(crate) fn split_grads<T>(grads: &mut [T], out: usize, n: usize) -> (&mut [T], &[T]) {
     let (before, rest) = grads.split_at_mut(out);
     (before, &rest[..n])
+}
+
+/// A gradient region as an `R×C` matrix, or zeros where there is none.
+pub(crate) fn matrix_or_zeros<T: Scalar, const R: usize, const C: usize>(
+    grad: Option<&[T]>,
+) -> SMatrix<T, R, C> {
+    grad.map_or_else(SMatrix::zeros, SMatrix::from_column_slice)
 }
 
 /// The gradients of one output with respect to every tensor of its tape, from
@@ -666,11 +669,7 @@ impl<T: Scalar> Gradients<T> {
     /// assert_eq!(grads.wrt(unused)[0], 0.0);
     /// ```
     pub fn wrt<const R: usize, const C: usize>(&self, x: Tensor<'_, R, C, T>) -> SMatrix<T, R, C> {
-        let mut m = SMatrix::<T, R, C>::zeros();
-        if let Some(g) = self.slice(x) {
-            m.as_mut_slice().copy_from_slice(g);
-        }
-        m
+        matrix_or_zeros(self.slice(x))
     }
 
     /// The gradient with respect to `x` as a column-major slice without copying, or `None`
