@@ -30,34 +30,63 @@ pub(crate) enum Write {
     Add,
 }
 
-/// Where a node's values live, and how its rule writes each operand's gradient. 16 bytes, so
-/// it travels to the rule in registers.
+/// [`Slots::write`], per operand `k` in bits `2k..2k + 2`: the operand needs a gradient.
+const WRITE: u32 = 1;
+/// [`Slots::write`], per operand: the region already holds a contribution (add to it).
+const SEEN: u32 = 2;
+
+/// Where a recorded op's values live: the offsets of its output and operands, and which
+/// operands need a gradient. 16 bytes, stored in the [`Node`].
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Slots {
+pub(crate) struct Offsets {
+    /// Offset of the output values.
     out: u32,
+    /// Offset of the first operand (the output's for leaves).
     a: u32,
+    /// Offset of the second operand, or of the aux region (right after the output); for
+    /// leaves, the number of scalars.
     b: u32,
-    /// How to write the first and the second operand's gradient.
-    pub(crate) write: [Write; 2],
+    /// [`GRAD_A`] | [`GRAD_B`]: which operands need a gradient; 0 for leaves and for ops no
+    /// variable flows into, which the walk skips.
+    flags: u32,
 }
 
-impl Slots {
+/// What a backward rule gets: its node's offsets (by reference, into the tape) and how to
+/// write each operand's gradient. A pointer and an integer, so it travels in two registers.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Slots<'n> {
+    at: &'n Offsets,
+    /// [`WRITE`] | [`SEEN`] for the first operand, the same shifted left by 2 for the second.
+    write: u32,
+}
+
+impl Slots<'_> {
     /// Offset of the node's output values (and of its upstream gradient `grad_out`).
     #[inline(always)]
     pub(crate) fn out(&self) -> usize {
-        self.out as usize
+        self.at.out as usize
     }
 
     /// Offset of the first operand.
     #[inline(always)]
     pub(crate) fn a(&self) -> usize {
-        self.a as usize
+        self.at.a as usize
     }
 
     /// Offset of the second operand or, for one-operand ops, of the node's aux region.
     #[inline(always)]
     pub(crate) fn b(&self) -> usize {
-        self.b as usize
+        self.at.b as usize
+    }
+
+    /// How to write operand `k`'s gradient (0 for `a`, 1 for `b`).
+    #[inline(always)]
+    pub(crate) fn mode(&self, k: usize) -> Write {
+        match (self.write >> (2 * k)) & (WRITE | SEEN) {
+            0 => Write::Skip,
+            WRITE => Write::Assign,
+            _ => Write::Add,
+        }
     }
 
     /// Writes `terms` into the first operand's gradient (`n` scalars at `a`), adding or
@@ -69,7 +98,7 @@ impl Slots {
         n: usize,
         terms: impl Iterator<Item = T>,
     ) {
-        write(&mut before[self.a()..][..n], self.write[0], terms);
+        write(&mut before[self.a()..][..n], self.write, terms);
     }
 
     /// As [`grad_a`](Slots::grad_a) for the second operand (at `b`).
@@ -80,14 +109,14 @@ impl Slots {
         n: usize,
         terms: impl Iterator<Item = T>,
     ) {
-        write(&mut before[self.b()..][..n], self.write[1], terms);
+        write(&mut before[self.b()..][..n], self.write >> 2, terms);
     }
 
     /// For kernels like `gemm` that take `β` in `dst = … + β·dst`: `None` to skip operand `k`,
     /// else `β` = 0 (assign) or 1 (add).
     #[inline(always)]
     pub(crate) fn beta<T: Scalar>(&self, k: usize) -> Option<T> {
-        match self.write[k] {
+        match self.mode(k) {
             Write::Skip => None,
             Write::Assign => Some(T::zero()),
             Write::Add => Some(T::one()),
@@ -95,20 +124,23 @@ impl Slots {
     }
 }
 
-/// `dst (+)= terms` per `mode`.
+/// `dst (+)= terms` as the low bits of `write` say: nothing without [`WRITE`], add with
+/// [`SEEN`], else assign.
 #[inline(always)]
-fn write<T: Scalar>(dst: &mut [T], mode: Write, terms: impl Iterator<Item = T>) {
-    match mode {
-        Write::Skip => {}
-        Write::Assign => dst.iter_mut().zip(terms).for_each(|(d, t)| *d = t),
-        Write::Add => dst.iter_mut().zip(terms).for_each(|(d, t)| *d += t),
+fn write<T: Scalar>(dst: &mut [T], write: u32, terms: impl Iterator<Item = T>) {
+    if write & WRITE != 0 {
+        if write & SEEN != 0 {
+            dst.iter_mut().zip(terms).for_each(|(d, t)| *d += t);
+        } else {
+            dst.iter_mut().zip(terms).for_each(|(d, t)| *d = t);
+        }
     }
 }
 
 /// A backward rule: reads `values`, reads `grads[out..]` and writes the operands' gradients
 /// below `out` as `Slots::write` says. Monomorphised per (op, shape, scalar) and stored as a
 /// plain pointer.
-pub(crate) type BackwardFn<T> = fn(Slots, &[T], &mut [T]);
+pub(crate) type BackwardFn<T> = fn(Slots<'_>, &[T], &mut [T]);
 
 /// Scalars a node's output region takes: `n`, but at least one, so that every region starts at
 /// its own offset (the walk marks regions by their start; an empty tensor sharing its start
@@ -118,32 +150,22 @@ pub(crate) const fn region_len(n: usize) -> usize {
     if n == 0 { 1 } else { n }
 }
 
-/// [`Node::flags`]: the first operand needs a gradient.
+/// [`Offsets::flags`]: the first operand needs a gradient.
 const GRAD_A: u32 = 1;
-/// [`Node::flags`]: there is a second operand and it needs a gradient.
+/// [`Offsets::flags`]: there is a second operand and it needs a gradient.
 const GRAD_B: u32 = 2;
-/// [`Node::flags`]: a leaf (a variable, parameter or constant): nothing to propagate.
-const LEAF: u32 = 4;
 
 /// One recorded op: 24 bytes, no heap allocation of its own.
 #[derive(Clone, Copy)]
 pub(crate) struct Node<T> {
-    /// The backward rule; `None` for constants and for nodes no variable flows into, a no-op
-    /// for variables. So `backward.is_some()` says whether the node needs a gradient.
-    backward: Option<BackwardFn<T>>,
-    /// Offset of the output values.
-    out: u32,
-    /// Offset of the first operand (the output's for leaves).
-    a: u32,
-    /// Offset of the second operand, or of the aux region (right after the output); for
-    /// leaves, the number of scalars.
-    b: u32,
-    /// [`GRAD_A`] | [`GRAD_B`]: which operands need a gradient; or [`LEAF`].
-    flags: u32,
+    /// The backward rule (a no-op for leaves, never called when `at.flags` is 0).
+    backward: BackwardFn<T>,
+    /// Where its values live and which operands need a gradient.
+    at: Offsets,
 }
 
-/// The backward rule of a variable: nothing to propagate, but it needs a gradient.
-fn leaf_backward<T>(_: Slots, _: &[T], _: &mut [T]) {}
+/// The backward rule of a leaf: nothing to propagate (and never called).
+fn leaf_backward<T>(_: Slots<'_>, _: &[T], _: &mut [T]) {}
 
 /// An operand of an op being recorded: whether it needs a gradient, and its value offset.
 #[derive(Clone, Copy, Debug)]
@@ -357,7 +379,7 @@ impl<T: Scalar> Tape<T> {
     pub(crate) fn push_param(&mut self, len: usize, values: impl Iterator<Item = T>) -> (u32, u32) {
         self.clear();
         let inner = self.inner.get_mut();
-        let (node, off) = inner.push_leaf(len, true, values);
+        let (node, off) = inner.push_leaf(len, values);
         inner.param_nodes = inner.nodes.len();
         inner.param_scalars = inner.values.len();
         (node, off)
@@ -375,7 +397,7 @@ impl<T: Scalar> Tape<T> {
         // another node's gradient of that recording)
         let known = inner.param_nodes.min(grads.params);
         for n in &inner.nodes[..known] {
-            let (start, len) = (n.out as usize, n.b as usize); // a leaf's `b` is its length
+            let (start, len) = (n.at.out as usize, n.at.b as usize); // a leaf's `b` is its length
             if let Some(grad) = grads.region(start, len) {
                 f(start, &mut inner.values[start..][..len], grad);
             }
@@ -399,7 +421,7 @@ impl<T: Scalar> Tape<T> {
         needs_grad: bool,
         values: impl Iterator<Item = T>,
     ) -> Tensor<'_, R, C, T> {
-        let (node, off) = self.inner.borrow_mut().push_leaf(R * C, needs_grad, values);
+        let (node, off) = self.inner.borrow_mut().push_leaf(R * C, values);
         Tensor::from_raw(self, node, off, needs_grad)
     }
 
@@ -421,11 +443,13 @@ impl<T: Scalar> Tape<T> {
         let needs = |x: Option<Operand>| x.is_some_and(|x| x.needs_grad);
         let flags = (needs(op.inputs[0]) as u32 * GRAD_A) | (needs(op.inputs[1]) as u32 * GRAD_B);
         inner.nodes.push(Node {
-            backward: if flags != 0 { Some(op.backward) } else { None },
-            out: off,
-            a: op.inputs[0].map_or(off, |x| x.off),
-            b: op.inputs[1].map_or(off + region_len(R * C) as u32, |x| x.off),
-            flags,
+            backward: op.backward,
+            at: Offsets {
+                out: off,
+                a: op.inputs[0].map_or(off, |x| x.off),
+                b: op.inputs[1].map_or(off + region_len(R * C) as u32, |x| x.off),
+                flags,
+            },
         });
         Tensor::from_raw(self, node, off, flags != 0)
     }
@@ -437,57 +461,48 @@ impl<T: Scalar> Tape<T> {
         read(&inner.values[start..start + len])
     }
 
-    /// The reverse walk: writes `seed` as the gradient of the output at `off` (node `node`),
-    /// then visits nodes from `node` down to the first, each once, running the rule of every
-    /// node the output reaches. Nodes off that path are skipped, so their values (an `inf` in
-    /// a branch the output does not use) cannot leak `0·inf = NaN` into shared operands.
-    pub(crate) fn backward_from(&self, node: u32, off: u32, seed: &[T], grads: &mut Gradients<T>) {
+    /// The reverse walk: writes `seed` as the gradient of `output` (node `node`), then visits
+    /// nodes from `node` down to the first, each once, running the rule of every node the
+    /// output reaches. Nodes off that path are skipped, so their values (an `inf` in a branch
+    /// the output does not use) cannot leak `0·inf = NaN` into shared operands.
+    pub(crate) fn backward_from(
+        &self,
+        node: u32,
+        output: Operand,
+        seed: &[T],
+        grads: &mut Gradients<T>,
+    ) {
         let inner = self.inner.borrow();
         let nodes = &inner.nodes[..=node as usize];
-        let start = off as usize;
+        let start = output.off as usize;
         let stamp = grads.begin(start + region_len(seed.len()), self.session);
         grads.params = inner.param_nodes;
         let (data, reached) = (&mut grads.data, &mut grads.reached);
-        data[start..][..seed.len()].copy_from_slice(seed);
-        if nodes[node as usize].backward.is_some() {
+        match seed {
+            [one] => data[start] = *one,
+            _ => data[start..][..seed.len()].copy_from_slice(seed),
+        }
+        if output.needs_grad {
             reached[start] = stamp;
         }
-        let mode = |needs: bool, seen: bool| match (needs, seen) {
-            (false, _) => Write::Skip,
-            (true, true) => Write::Add,
-            (true, false) => Write::Assign,
-        };
         for n in nodes.iter().rev() {
-            if n.flags == LEAF {
-                continue; // nothing to propagate; its consumers stamped it
+            let at = &n.at;
+            if at.flags == 0 || reached[at.out as usize] != stamp {
+                continue; // a leaf, a constant-only op, or off the output's path
             }
-            let Some(backward) = n.backward else { continue };
-            if reached[n.out as usize] != stamp {
-                continue;
-            }
-            let (a, b) = (n.a as usize, n.b as usize);
-            let write_a = mode(
-                n.flags & GRAD_A != 0,
-                n.flags & GRAD_A != 0 && reached[a] == stamp,
-            );
-            // `b` may be an aux offset (past `reached`) when it is no operand; a reused operand
-            // (`x * x`) is assigned by its first write only
-            let needs_b = n.flags & GRAD_B != 0;
-            let seen_b = needs_b && (reached[b] == stamp || (write_a != Write::Skip && a == b));
-            let write_b = mode(needs_b, seen_b);
-            let slots = Slots {
-                out: n.out,
-                a: n.a,
-                b: n.b,
-                write: [write_a, write_b],
-            };
-            backward(slots, &inner.values, data);
-            if write_a != Write::Skip {
+            let (a, b) = (at.a as usize, at.b as usize);
+            let mut write = 0;
+            if at.flags & GRAD_A != 0 {
+                write = WRITE | (reached[a] == stamp) as u32 * SEEN;
                 reached[a] = stamp;
             }
-            if write_b != Write::Skip {
+            // `b` may be an aux offset (past `reached`) when it is no operand; a reused operand
+            // (`x * x`) is assigned by its first write only
+            if at.flags & GRAD_B != 0 {
+                write |= (WRITE | (reached[b] == stamp) as u32 * SEEN) << 2;
                 reached[b] = stamp;
             }
+            (n.backward)(Slots { at, write }, &inner.values, data);
         }
     }
 }
@@ -509,12 +524,7 @@ impl<T: Scalar> Inner<T> {
     /// Appends a leaf of `len` scalars taken from `values` (plus the placeholder of an empty
     /// region); returns its node index and value offset.
     #[inline(always)]
-    fn push_leaf(
-        &mut self,
-        len: usize,
-        needs_grad: bool,
-        values: impl Iterator<Item = T>,
-    ) -> (u32, u32) {
+    fn push_leaf(&mut self, len: usize, values: impl Iterator<Item = T>) -> (u32, u32) {
         let (node, off) = self.room_for(region_len(len));
         self.values.extend(values);
         assert_eq!(
@@ -525,17 +535,14 @@ impl<T: Scalar> Inner<T> {
         if len == 0 {
             self.values.push(T::zero());
         }
-        let backward = if needs_grad {
-            Some(leaf_backward::<T> as BackwardFn<T>)
-        } else {
-            None
-        };
         self.nodes.push(Node {
-            backward,
-            out: off,
-            a: off,
-            b: len as u32, // a leaf's `b` is its length (`for_each_param` reads it)
-            flags: LEAF,
+            backward: leaf_backward::<T>,
+            at: Offsets {
+                out: off,
+                a: off,
+                b: len as u32, // a leaf's `b` is its length (`for_each_param` reads it)
+                flags: 0,
+            },
         });
         (node, off)
     }

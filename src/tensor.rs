@@ -29,10 +29,10 @@ use crate::{Scalar, Tape};
 /// ```
 pub struct Tensor<'t, const R: usize, const C: usize, T: Scalar = f64> {
     tape: &'t Tape<T>,
-    /// The node's index, shifted left once, with whether it needs a gradient in the low bit
-    /// (so recording an op needs no look-up of its operands' nodes).
-    node: u32,
-    off: u32,
+    /// The node's index in bits 33.., whether it needs a gradient in bit 32 (so recording an
+    /// op needs no look-up of its operands' nodes), and its value offset in bits 0..32. One
+    /// integer, so a handle is a pointer and an integer and travels in two registers.
+    id: u64,
     shape: PhantomData<[[T; C]; R]>,
 }
 
@@ -48,7 +48,7 @@ impl<const R: usize, const C: usize, T: Scalar> fmt::Debug for Tensor<'_, R, C, 
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Tensor<{R}, {C}>#{} ", self.node())?;
         self.tape
-            .with_values(self.off, R * C, |v| f.debug_list().entries(v).finish())
+            .with_values(self.off(), R * C, |v| f.debug_list().entries(v).finish())
     }
 }
 
@@ -179,26 +179,30 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     pub(crate) fn from_raw(tape: &'t Tape<T>, node: u32, off: u32, needs_grad: bool) -> Self {
         Tensor {
             tape,
-            node: node << 1 | needs_grad as u32,
-            off,
+            id: ((node as u64) << 33) | ((needs_grad as u64) << 32) | off as u64,
             shape: PhantomData,
         }
     }
 
     /// The node's index on the tape.
     pub(crate) fn node(self) -> u32 {
-        self.node >> 1
+        (self.id >> 33) as u32
     }
 
     pub(crate) fn operand(self) -> Operand {
         Operand {
-            needs_grad: self.node & 1 != 0,
-            off: self.off,
+            needs_grad: self.id & (1 << 32) != 0,
+            off: self.off(),
         }
     }
 
+    /// The offset of the tensor's values on the tape.
+    pub(crate) fn off(self) -> u32 {
+        self.id as u32
+    }
+
     pub(crate) fn offset(self) -> usize {
-        self.off as usize
+        self.off() as usize
     }
 
     /// The tape this tensor is recorded on.
@@ -227,7 +231,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     pub fn value(self) -> SMatrix<T, R, C> {
         let mut m = SMatrix::<T, R, C>::zeros();
         self.tape
-            .with_values(self.off, R * C, |v| m.as_mut_slice().copy_from_slice(v));
+            .with_values(self.off(), R * C, |v| m.as_mut_slice().copy_from_slice(v));
         m
     }
 
@@ -246,7 +250,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// assert_eq!(total, 6.0);
     /// ```
     pub fn with_slice<U>(self, read: impl FnOnce(&[T]) -> U) -> U {
-        self.tape.with_values(self.off, R * C, read)
+        self.tape.with_values(self.off(), R * C, read)
     }
 
     /// A gradient of the given shape through this tensor: the vector-Jacobian product
@@ -267,7 +271,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     pub fn backward_with(self, seed: &SMatrix<T, R, C>) -> Gradients<T> {
         let mut grads = Gradients::new();
         self.tape
-            .backward_from(self.node(), self.off, seed.as_slice(), &mut grads);
+            .backward_from(self.node(), self.operand(), seed.as_slice(), &mut grads);
         grads
     }
 }
@@ -284,7 +288,7 @@ impl<'t, T: Scalar> Tensor<'t, 1, 1, T> {
     /// assert_eq!((x * x).item(), 4.0);
     /// ```
     pub fn item(self) -> T {
-        self.tape.with_values(self.off, 1, |v| v[0])
+        self.tape.with_values(self.off(), 1, |v| v[0])
     }
 
     /// Runs backpropagation from this 1×1 output: the gradient of `self` with respect to every
@@ -328,6 +332,6 @@ impl<'t, T: Scalar> Tensor<'t, 1, 1, T> {
     /// ```
     pub fn backward_into(self, grads: &mut Gradients<T>) {
         self.tape
-            .backward_from(self.node(), self.off, &[T::one()], grads);
+            .backward_from(self.node(), self.operand(), &[T::one()], grads);
     }
 }

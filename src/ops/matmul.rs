@@ -51,7 +51,7 @@ impl<'t, const R: usize, const K: usize, T: Scalar> Tensor<'t, R, K, T> {
                     let b = SMatrixView::<T, K, 1>::from_slice(b);
                     grad_a.ger(T::one(), &grad_out, &b, beta);
                 } else {
-                    mul_nt(grad_a, grad_out, b, R, K, s.write[0] == Write::Add);
+                    mul_nt(grad_a, grad_out, b, R, K, s.mode(0) == Write::Add);
                 }
             }
             if let Some(beta) = s.beta(1) {
