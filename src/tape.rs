@@ -493,13 +493,13 @@ impl<T: Scalar> Tape<T> {
             let (a, b) = (at.a as usize, at.b as usize);
             let mut write = 0;
             if at.flags & GRAD_A != 0 {
-                write = WRITE | (reached[a] == stamp) as u32 * SEEN;
+                write = WRITE | ((reached[a] == stamp) as u32 * SEEN);
                 reached[a] = stamp;
             }
             // `b` may be an aux offset (past `reached`) when it is no operand; a reused operand
             // (`x * x`) is assigned by its first write only
             if at.flags & GRAD_B != 0 {
-                write |= (WRITE | (reached[b] == stamp) as u32 * SEEN) << 2;
+                write |= (WRITE | ((reached[b] == stamp) as u32 * SEEN)) << 2;
                 reached[b] = stamp;
             }
             (n.backward)(Slots { at, write }, &inner.values, data);
