@@ -115,12 +115,12 @@ pub fn bce_with_logits<'t, const R: usize, const C: usize, T: Scalar>(
         let (before, grad_out) = split_grads(g, s.out(), 1);
         let scale = grad_out[0] / lit::<T>(n as f64);
         let (x, t) = (&v[s.a()..][..n], &v[s.b()..][..n]);
-        s.grad_a(
+        s.grad_ab(
             before,
             n,
             x.iter().zip(t).map(|(&x, &t)| scale * (sigmoid(x) - t)),
+            x.iter().map(|&x| -(scale * x)),
         );
-        s.grad_b(before, n, x.iter().map(|&x| -(scale * x)));
     }
     logits.binary_op(
         targets,

@@ -101,15 +101,35 @@ impl Slots<'_> {
         write(&mut before[self.a()..][..n], self.write, terms);
     }
 
-    /// As [`grad_a`](Slots::grad_a) for the second operand (at `b`).
+    /// Writes both operands' gradients: `terms_a` into `a`'s as [`grad_a`](Slots::grad_a)
+    /// does, then `terms_b` into `b`'s (`n` scalars each), the rule of every two-operand op.
+    ///
+    /// For an operand used twice (`x * x`) both go to one region: each element gets its two
+    /// contributions in that same order, held in a register between them rather than stored
+    /// and read back, which on a chain of scalar ops is a store-to-load round trip saved.
     #[inline(always)]
-    pub(crate) fn grad_b<T: Scalar>(
+    pub(crate) fn grad_ab<T: Scalar>(
         &self,
         before: &mut [T],
         n: usize,
-        terms: impl Iterator<Item = T>,
+        terms_a: impl Iterator<Item = T>,
+        terms_b: impl Iterator<Item = T>,
     ) {
-        write(&mut before[self.b()..][..n], self.write >> 2, terms);
+        const BOTH: u32 = WRITE | (WRITE << 2);
+        if self.a() == self.b() && self.write & BOTH == BOTH {
+            // `b`'s mode is Add: the walk stamped the region for `a` first
+            let dst = before[self.a()..][..n].iter_mut();
+            if self.write & SEEN != 0 {
+                dst.zip(terms_a.zip(terms_b))
+                    .for_each(|(d, (x, y))| *d = (*d + x) + y);
+            } else {
+                dst.zip(terms_a.zip(terms_b))
+                    .for_each(|(d, (x, y))| *d = x + y);
+            }
+        } else {
+            self.grad_a(before, n, terms_a);
+            write(&mut before[self.b()..][..n], self.write >> 2, terms_b);
+        }
     }
 
     /// For kernels like `gemm` that take `β` in `dst = … + β·dst`: `None` to skip operand `k`,

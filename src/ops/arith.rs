@@ -63,8 +63,12 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Add for Tensor<'t, R, C, T> 
             // ∂a += ∂y,  ∂b += ∂y
             let n = R * C;
             let (before, grad_out) = split_grads(g, s.out(), n);
-            s.grad_a(before, n, grad_out.iter().copied());
-            s.grad_b(before, n, grad_out.iter().copied());
+            s.grad_ab(
+                before,
+                n,
+                grad_out.iter().copied(),
+                grad_out.iter().copied(),
+            );
         }
         self.zip_op(rhs, "add", backward::<T, R, C>, |a, b| a + b)
     }
@@ -93,8 +97,12 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Sub for Tensor<'t, R, C, T> 
             // ∂a += ∂y,  ∂b += -∂y
             let n = R * C;
             let (before, grad_out) = split_grads(g, s.out(), n);
-            s.grad_a(before, n, grad_out.iter().copied());
-            s.grad_b(before, n, grad_out.iter().map(|&go| -go));
+            s.grad_ab(
+                before,
+                n,
+                grad_out.iter().copied(),
+                grad_out.iter().map(|&go| -go),
+            );
         }
         self.zip_op(rhs, "sub", backward::<T, R, C>, |a, b| a - b)
     }
@@ -125,8 +133,12 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Mul for Tensor<'t, R, C, T> 
             let n = R * C;
             let (before, grad_out) = split_grads(g, s.out(), n);
             let (a, b) = (&v[s.a()..][..n], &v[s.b()..][..n]);
-            s.grad_a(before, n, grad_out.iter().zip(b).map(|(&go, &b)| go * b));
-            s.grad_b(before, n, grad_out.iter().zip(a).map(|(&go, &a)| go * a));
+            s.grad_ab(
+                before,
+                n,
+                grad_out.iter().zip(b).map(|(&go, &b)| go * b),
+                grad_out.iter().zip(a).map(|(&go, &a)| go * a),
+            );
         }
         self.zip_op(rhs, "mul", backward::<T, R, C>, |a, b| a * b)
     }
@@ -158,9 +170,13 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Div for Tensor<'t, R, C, T> 
             let n = R * C;
             let (before, grad_out) = split_grads(g, s.out(), n);
             let (b, y) = (&v[s.b()..][..n], &v[s.out()..][..n]);
-            s.grad_a(before, n, grad_out.iter().zip(b).map(|(&go, &b)| go / b));
             let terms = grad_out.iter().zip(b).zip(y);
-            s.grad_b(before, n, terms.map(|((&go, &b), &y)| -(go * y) / b));
+            s.grad_ab(
+                before,
+                n,
+                grad_out.iter().zip(b).map(|(&go, &b)| go / b),
+                terms.map(|((&go, &b), &y)| -(go * y) / b),
+            );
         }
         self.zip_op(rhs, "div", backward::<T, R, C>, |a, b| a / b)
     }

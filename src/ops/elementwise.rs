@@ -271,12 +271,12 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
             let (before, grad_out) = split_grads(g, s.out(), n);
             let (a, b) = (&v[s.a()..][..n], &v[s.b()..][..n]);
             let terms = grad_out.iter().zip(a).zip(b);
-            s.grad_a(
+            s.grad_ab(
                 before,
                 n,
                 terms.clone().map(|((&go, &a), &b)| max_share(go, a, b)),
+                terms.map(|((&go, &a), &b)| max_share(go, b, a)),
             );
-            s.grad_b(before, n, terms.map(|((&go, &a), &b)| max_share(go, b, a)));
         }
         self.zip_op(rhs, "max", backward::<T, R, C>, |a, b| {
             if b > a {
@@ -320,14 +320,10 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
             let (before, grad_out) = split_grads(g, s.out(), n);
             let (a, b) = (&v[s.a()..][..n], &v[s.b()..][..n]);
             let terms = grad_out.iter().zip(a).zip(b);
-            s.grad_a(
+            s.grad_ab(
                 before,
                 n,
                 terms.clone().map(|((&go, &a), &b)| max_share(go, -a, -b)),
-            );
-            s.grad_b(
-                before,
-                n,
                 terms.map(|((&go, &a), &b)| max_share(go, -b, -a)),
             );
         }

@@ -202,8 +202,12 @@ impl<'t, const N: usize, T: Scalar> Tensor<'t, N, 1, T> {
             let (before, grad_out) = split_grads(g, s.out(), 1);
             let go = grad_out[0];
             let (a, b) = (&v[s.a()..][..N], &v[s.b()..][..N]);
-            s.grad_a(before, N, b.iter().map(|&b| go * b));
-            s.grad_b(before, N, a.iter().map(|&a| go * a));
+            s.grad_ab(
+                before,
+                N,
+                b.iter().map(|&b| go * b),
+                a.iter().map(|&a| go * a),
+            );
         }
         self.binary_op(rhs, "dot", backward::<T, N>, |a, b, out| {
             out[0] = a.iter().zip(b).fold(T::zero(), |acc, (&a, &b)| acc + a * b);
