@@ -497,7 +497,7 @@ impl<T: Scalar> Tape<T> {
         let start = output.off as usize;
         let stamp = grads.begin(start + region_len(seed.len()), self.session);
         grads.params = inner.param_nodes;
-        let (data, reached) = (&mut grads.data, &mut grads.reached);
+        let (values, data, reached) = (&inner.values[..], &mut grads.data, &mut grads.reached);
         match seed {
             [one] => data[start] = *one,
             _ => data[start..][..seed.len()].copy_from_slice(seed),
@@ -522,7 +522,7 @@ impl<T: Scalar> Tape<T> {
                 write |= (WRITE | ((reached[b] == stamp) as u32 * SEEN)) << 2;
                 reached[b] = stamp;
             }
-            (n.backward)(Slots { at, write }, &inner.values, data);
+            (n.backward)(Slots { at, write }, values, data);
         }
     }
 }

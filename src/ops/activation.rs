@@ -46,6 +46,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// let far = tape.var_scalar(-800.0_f64);
     /// assert_eq!(far.sigmoid().backward().wrt(far)[0], 0.0);
     /// ```
+    #[inline]
     pub fn sigmoid(self) -> Self {
         // y = 1/(1 + e⁻ˣ); aux d = σ(x)·σ(−x) = σ'(x)
         self.unary_op(R * C, stored_derivative_backward::<T, R, C>, |x, out| {
@@ -89,6 +90,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// let far = tape.var_scalar(40.0);
     /// assert_relative_eq!(far.tanh().backward().wrt(far)[0], 4.0 * (-80.0_f64).exp(), max_relative = 1e-14);
     /// ```
+    #[inline]
     pub fn tanh(self) -> Self {
         // y = tanh x; aux d = sech² x
         self.unary_op(R * C, stored_derivative_backward::<T, R, C>, |x, out| {
