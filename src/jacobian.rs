@@ -50,7 +50,7 @@ pub fn jacobian<'t, const M: usize, const N: usize, T: Scalar>(
         // row i = eᵢᵀ·∂y/∂x
         seed[i] = T::one();
         y.tape()
-            .backward_from(y.node(), y.operand(), &seed, &mut grads);
+            .backward_from(y.operand(), &seed, &mut grads);
         seed[i] = T::zero();
         if let Some(g) = grads.slice(x) {
             for (k, &gk) in g.iter().enumerate() {

@@ -165,7 +165,7 @@ impl<T: Scalar> Tape<T> {
     /// ```
     pub fn get<const R: usize, const C: usize>(&self, p: Param<R, C, T>) -> Tensor<'_, R, C, T> {
         self.check_param(p, "Tape::get");
-        Tensor::from_raw(self, p.node, p.off, true)
+        Tensor::from_raw(self, p.off, true)
     }
 
     /// The parameter's value.

@@ -441,8 +441,8 @@ impl<T: Scalar> Tape<T> {
         needs_grad: bool,
         values: impl Iterator<Item = T>,
     ) -> Tensor<'_, R, C, T> {
-        let (node, off) = self.inner.borrow_mut().push_leaf(R * C, values);
-        Tensor::from_raw(self, node, off, needs_grad)
+        let (_, off) = self.inner.borrow_mut().push_leaf(R * C, values);
+        Tensor::from_raw(self, off, needs_grad)
     }
 
     /// Appends an op with an `R×C` output: `forward(values, out)` writes the output (and aux)
@@ -455,7 +455,7 @@ impl<T: Scalar> Tape<T> {
         forward: impl FnOnce(&[T], &mut [T]),
     ) -> Tensor<'_, R, C, T> {
         let mut inner = self.inner.borrow_mut();
-        let (node, off) = inner.reserve(region_len(R * C) + op.aux);
+        let off = inner.reserve(region_len(R * C) + op.aux);
         let start = off as usize;
         let (before, out) = inner.values.split_at_mut(start);
         // an empty output's placeholder scalar is skipped: aux starts at `Slots::b` either way
@@ -471,7 +471,7 @@ impl<T: Scalar> Tape<T> {
                 flags,
             },
         });
-        Tensor::from_raw(self, node, off, flags != 0)
+        Tensor::from_raw(self, off, flags != 0)
     }
 
     /// The values of a recorded tensor, handed to `read` without copying.
@@ -481,19 +481,18 @@ impl<T: Scalar> Tape<T> {
         read(&inner.values[start..start + len])
     }
 
-    /// The reverse walk: writes `seed` as the gradient of `output` (node `node`), then visits
-    /// nodes from `node` down to the first, each once, running the rule of every node the
-    /// output reaches. Nodes off that path are skipped, so their values (an `inf` in a branch
-    /// the output does not use) cannot leak `0·inf = NaN` into shared operands.
-    pub(crate) fn backward_from(
-        &self,
-        node: u32,
-        output: Operand,
-        seed: &[T],
-        grads: &mut Gradients<T>,
-    ) {
+    /// The index of the node whose values start at offset `off` (nodes are in offset order).
+    pub(crate) fn node_at(&self, off: u32) -> usize {
+        self.inner.borrow().node_at(off)
+    }
+
+    /// The reverse walk: writes `seed` as the gradient of `output`, then visits nodes from
+    /// the output's down to the first, each once, running the rule of every node the output
+    /// reaches. Nodes off that path are skipped, so their values (an `inf` in a branch the
+    /// output does not use) cannot leak `0·inf = NaN` into shared operands.
+    pub(crate) fn backward_from(&self, output: Operand, seed: &[T], grads: &mut Gradients<T>) {
         let inner = self.inner.borrow();
-        let nodes = &inner.nodes[..=node as usize];
+        let nodes = &inner.nodes[..=inner.node_at(output.off)];
         let start = output.off as usize;
         let stamp = grads.begin(start + region_len(seed.len()), self.session);
         grads.params = inner.param_nodes;
@@ -529,16 +528,22 @@ impl<T: Scalar> Tape<T> {
 
 impl<T: Scalar> Inner<T> {
     /// Checks there is room for a node with `len` scalars; returns its node index and value
-    /// offset.
+    /// offset. (Every node takes at least one scalar, so node indices fit too.)
     #[inline(always)]
     fn room_for(&self, len: usize) -> (u32, u32) {
-        let node = self.nodes.len();
         let off = self.values.len();
         assert!(
-            off + len <= u32::MAX as usize && node < 1 << 31,
-            "shapegrad: a tape holds at most 2^32 - 1 scalars and 2^31 nodes; clear it between steps"
+            off + len <= u32::MAX as usize,
+            "shapegrad: a tape holds at most 2^32 - 1 scalars; clear it between steps"
         );
-        (node as u32, off as u32)
+        (self.nodes.len() as u32, off as u32)
+    }
+
+    /// The index of the node whose values start at offset `off`.
+    fn node_at(&self, off: u32) -> usize {
+        let k = self.nodes.partition_point(|n| n.at.out < off);
+        debug_assert_eq!(self.nodes[k].at.out, off, "shapegrad: no node at offset {off}");
+        k
     }
 
     /// Appends a leaf of `len` scalars taken from `values` (plus the placeholder of an empty
@@ -567,12 +572,12 @@ impl<T: Scalar> Inner<T> {
         (node, off)
     }
 
-    /// Appends `len` zeroed scalars for a node's output; returns its node index and offset.
+    /// Appends `len` zeroed scalars for a node's output; returns their offset.
     #[inline(always)]
-    fn reserve(&mut self, len: usize) -> (u32, u32) {
-        let (node, off) = self.room_for(len);
+    fn reserve(&mut self, len: usize) -> u32 {
+        let (_, off) = self.room_for(len);
         self.values.resize(off as usize + len, T::zero());
-        (node, off)
+        off
     }
 }
 

@@ -29,9 +29,10 @@ use crate::{Scalar, Tape};
 /// ```
 pub struct Tensor<'t, const R: usize, const C: usize, T: Scalar = f64> {
     tape: &'t Tape<T>,
-    /// The node's index in bits 33.., whether it needs a gradient in bit 32 (so recording an
-    /// op needs no look-up of its operands' nodes), and its value offset in bits 0..32. One
-    /// integer, so a handle is a pointer and an integer and travels in two registers.
+    /// Whether it needs a gradient in bit 32 (so recording an op needs no look-up of its
+    /// operands' nodes) and its value offset in bits 0..32, which names its node (offsets grow
+    /// with the nodes). One integer, so a handle is a pointer and an integer and travels in
+    /// two registers.
     id: u64,
     shape: PhantomData<[[T; C]; R]>,
 }
@@ -46,7 +47,7 @@ impl<const R: usize, const C: usize, T: Scalar> Copy for Tensor<'_, R, C, T> {}
 
 impl<const R: usize, const C: usize, T: Scalar> fmt::Debug for Tensor<'_, R, C, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Tensor<{R}, {C}>#{} ", self.node())?;
+        write!(f, "Tensor<{R}, {C}>#{} ", self.tape.node_at(self.off()))?;
         self.tape
             .with_values(self.off(), R * C, |v| f.debug_list().entries(v).finish())
     }
@@ -175,18 +176,13 @@ impl<T: Scalar> Tape<T> {
 
 /// # Reading values
 impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
-    /// A handle to node `node` (below 2³¹) at value offset `off`.
-    pub(crate) fn from_raw(tape: &'t Tape<T>, node: u32, off: u32, needs_grad: bool) -> Self {
+    /// A handle to the node whose values start at offset `off`.
+    pub(crate) fn from_raw(tape: &'t Tape<T>, off: u32, needs_grad: bool) -> Self {
         Tensor {
             tape,
-            id: ((node as u64) << 33) | ((needs_grad as u64) << 32) | off as u64,
+            id: ((needs_grad as u64) << 32) | off as u64,
             shape: PhantomData,
         }
-    }
-
-    /// The node's index on the tape.
-    pub(crate) fn node(self) -> u32 {
-        (self.id >> 33) as u32
     }
 
     pub(crate) fn operand(self) -> Operand {
@@ -271,7 +267,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     pub fn backward_with(self, seed: &SMatrix<T, R, C>) -> Gradients<T> {
         let mut grads = Gradients::new();
         self.tape
-            .backward_from(self.node(), self.operand(), seed.as_slice(), &mut grads);
+            .backward_from(self.operand(), seed.as_slice(), &mut grads);
         grads
     }
 }
@@ -332,6 +328,6 @@ impl<'t, T: Scalar> Tensor<'t, 1, 1, T> {
     /// ```
     pub fn backward_into(self, grads: &mut Gradients<T>) {
         self.tape
-            .backward_from(self.node(), self.operand(), &[T::one()], grads);
+            .backward_from(self.operand(), &[T::one()], grads);
     }
 }
