@@ -460,18 +460,26 @@ impl<T: Scalar> Tape<T> {
         let (before, out) = inner.values.split_at_mut(start);
         // an empty output's placeholder scalar is skipped: aux starts at `Slots::b` either way
         forward(before, &mut out[region_len(R * C) - R * C..]);
-        let needs = |x: Option<Operand>| x.is_some_and(|x| x.needs_grad);
-        let flags = (needs(op.inputs[0]) as u32 * GRAD_A) | (needs(op.inputs[1]) as u32 * GRAD_B);
-        inner.nodes.push(Node {
-            backward: op.backward,
-            at: Offsets {
-                out: off,
-                a: op.inputs[0].map_or(off, |x| x.off),
-                b: op.inputs[1].map_or(off + region_len(R * C) as u32, |x| x.off),
-                flags,
-            },
-        });
-        Tensor::from_raw(self, off, flags != 0)
+        let needs_grad = inner.push_node(&op, off, region_len(R * C));
+        Tensor::from_raw(self, off, needs_grad)
+    }
+
+    /// [`record`](Tape::record) for a 1×1 output: `forward(values)` returns the output
+    /// followed by its `K - 1` aux scalars, which are appended as they are, with no zeroed
+    /// region to write into (a scalar op's whole recording is a few stores).
+    #[inline(always)]
+    pub(crate) fn record_scalar<const K: usize>(
+        &self,
+        op: Op<T>,
+        forward: impl FnOnce(&[T]) -> [T; K],
+    ) -> Tensor<'_, 1, 1, T> {
+        debug_assert_eq!(op.aux + 1, K);
+        let mut inner = self.inner.borrow_mut();
+        let (_, off) = inner.room_for(K);
+        let out = forward(&inner.values);
+        inner.values.extend_from_slice(&out);
+        let needs_grad = inner.push_node(&op, off, 1);
+        Tensor::from_raw(self, off, needs_grad)
     }
 
     /// The values of a recorded tensor, handed to `read` without copying.
@@ -578,6 +586,24 @@ impl<T: Scalar> Inner<T> {
         let (_, off) = self.room_for(len);
         self.values.resize(off as usize + len, T::zero());
         off
+    }
+
+    /// Appends the node of `op` whose output (`out_len` scalars, aux after them) starts at
+    /// `off`; returns whether it needs a gradient.
+    #[inline(always)]
+    fn push_node(&mut self, op: &Op<T>, off: u32, out_len: usize) -> bool {
+        let needs = |x: Option<Operand>| x.is_some_and(|x| x.needs_grad);
+        let flags = (needs(op.inputs[0]) as u32 * GRAD_A) | (needs(op.inputs[1]) as u32 * GRAD_B);
+        self.nodes.push(Node {
+            backward: op.backward,
+            at: Offsets {
+                out: off,
+                a: op.inputs[0].map_or(off, |x| x.off),
+                b: op.inputs[1].map_or(off + out_len as u32, |x| x.off),
+                flags,
+            },
+        });
+        flags != 0
     }
 }
 

@@ -185,6 +185,18 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
         }
     }
 
+    /// The same node under another shape of the same size: a 1×1 result in code generic
+    /// over the shape (the shapes are equal there, but the compiler cannot see it).
+    #[inline(always)]
+    pub(crate) fn retype<const R2: usize, const C2: usize>(self) -> Tensor<'t, R2, C2, T> {
+        debug_assert_eq!(R * C, R2 * C2);
+        Tensor {
+            tape: self.tape,
+            id: self.id,
+            shape: PhantomData,
+        }
+    }
+
     pub(crate) fn operand(self) -> Operand {
         Operand {
             needs_grad: self.id & (1 << 32) != 0,

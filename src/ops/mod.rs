@@ -71,6 +71,17 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
         backward: BackwardFn<T>,
         f: impl Fn(T, T) -> T,
     ) -> Self {
+        if R * C == 1 {
+            same_tape(name, self.tape(), rhs.tape());
+            let (a, b) = (self.operand(), rhs.operand());
+            let op = Op {
+                inputs: [Some(a), Some(b)],
+                aux: 0,
+                backward,
+            };
+            let y = self.tape().record_scalar(op, |v| [f(v[a.off as usize], v[b.off as usize])]);
+            return y.retype();
+        }
         self.binary_op(rhs, name, backward, |a, b, out| {
             for ((o, &x), &y) in out[..R * C].iter_mut().zip(a).zip(b) {
                 *o = f(x, y);
@@ -81,6 +92,15 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// Records an element-wise op of one operand: `out[i] = f(x[i])`.
     #[inline(always)]
     pub(crate) fn map_op(self, backward: BackwardFn<T>, f: impl Fn(T) -> T) -> Self {
+        if R * C == 1 {
+            let x = self.operand();
+            let op = Op {
+                inputs: [Some(x), None],
+                aux: 0,
+                backward,
+            };
+            return self.tape().record_scalar(op, |v| [f(v[x.off as usize])]).retype();
+        }
         self.unary_op(0, backward, |x, out| {
             for (o, &v) in out[..R * C].iter_mut().zip(x) {
                 *o = f(v);
@@ -92,6 +112,15 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// one-scalar aux region (at `Slots::b`) for the backward rule.
     #[inline(always)]
     pub(crate) fn scalar_op(self, c: T, backward: BackwardFn<T>, f: impl Fn(T, T) -> T) -> Self {
+        if R * C == 1 {
+            let x = self.operand();
+            let op = Op {
+                inputs: [Some(x), None],
+                aux: 1,
+                backward,
+            };
+            return self.tape().record_scalar(op, |v| [f(v[x.off as usize], c), c]).retype();
+        }
         self.unary_op(1, backward, |x, out| {
             let (y, aux) = out.split_at_mut(R * C);
             for (o, &v) in y.iter_mut().zip(x) {
