@@ -26,8 +26,8 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     ///
     /// The value is computed exactly as `1 / (1 + e⁻ˣ)` (bit-identical to the notebook's
     /// composite definition wherever that is finite); the derivative is stored in the forward
-    /// pass as `σ(x)·(e⁻ˣ·σ(x))` for `x ≥ 0` and `σ(x)·(1 − σ(x))` for `x < 0`, so neither
-    /// cancels: at `x = 40` the gradient is `4.25e-18`, not the `0` that `s·(1 − s)` gives.
+    /// pass as `(e⁻ˣ·σ(x))·σ(x)`, which does not cancel for either sign: at `x = 40` the
+    /// gradient is `4.25e-18`, not the `0` that `s·(1 − s)` gives.
     /// Where `e⁻ˣ` overflows (`x < −709.78` in f64, `x < −88.72` in f32) value and gradient
     /// are `eˣ`, their correctly rounded value (subnormal, then exactly `0` at `x = −800`);
     /// the composite `1 / (1 + (−x).exp())` built from tape ops gets a NaN gradient there
@@ -52,14 +52,12 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
         self.unary_op(R * C, stored_derivative_backward::<T, R, C>, |x, out| {
             let (y, d) = out.split_at_mut(R * C);
             for ((y, d), &x) in y.iter_mut().zip(d).zip(x) {
-                let e = (-x).exp(); // in [0, 1] for x ≥ 0; inf below x ≈ −709.78 (f64)
+                let e = (-x).exp(); // inf below x ≈ −709.78 (f64)
                 let s = T::one() / (T::one() + e);
-                // σ(−x) = e·σ(x) for x ≥ 0 (no cancellation), 1 − σ(x) ≥ ½ for x < 0; both
-                // computed so the choice is a select, not a branch on the data's sign
-                let (e_s, one_minus_s) = (e * s, T::one() - s);
-                let other = if x >= T::zero() { e_s } else { one_minus_s };
                 *y = s;
-                *d = s * other;
+                // σ(−x) = e·σ(x) = e/(1 + e) in [0, 1): no cancellation for either sign, and
+                // (e·σ)·σ rather than e·σ² so that σ² cannot underflow first
+                *d = (e * s) * s;
                 if !e.is_finite() {
                     // σ(x) = eˣ/(1 + eˣ) and σ'(x) = σ(x)(1 − σ(x)) both round to eˣ here
                     // (a subnormal, or 0 below x ≈ −745.13)
