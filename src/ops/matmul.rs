@@ -55,15 +55,17 @@ impl<'t, const R: usize, const K: usize, T: Scalar> Tensor<'t, R, K, T> {
                 }
             }
             if let Some(beta) = s.beta(1) {
-                let a = SMatrixView::<T, R, K>::from_slice(a);
                 let grad_b = &mut before[s.b()..][..K * C];
                 if C == 1 {
-                    // a matrix-vector product: nalgebra's `gemv_tr` directly (its `gemm_tr`
-                    // loops over columns, with per-call overhead)
-                    let mut grad_b = SMatrixViewMut::<T, K, 1>::from_slice(grad_b);
-                    let grad_out = SMatrixView::<T, R, 1>::from_slice(grad_out);
-                    grad_b.gemv_tr(T::one(), &a, &grad_out, beta);
+                    // a matrix-vector product: one dot product per column of A (what
+                    // `gemv_tr` does, whose unrolled `dot` compiled to shuffles here)
+                    let add = s.mode(1) == Write::Add;
+                    for (j, gb) in grad_b.iter_mut().enumerate() {
+                        let d = dot(&a[j * R..][..R], grad_out);
+                        *gb = if add { *gb + d } else { d };
+                    }
                 } else {
+                    let a = SMatrixView::<T, R, K>::from_slice(a);
                     let mut grad_b = SMatrixViewMut::<T, K, C>::from_slice(grad_b);
                     let grad_out = SMatrixView::<T, R, C>::from_slice(grad_out);
                     grad_b.gemm_tr(T::one(), &a, &grad_out, beta);
@@ -95,6 +97,26 @@ fn forward<T: Scalar, const R: usize, const K: usize, const C: usize>(
         let mut out = SMatrixViewMut::<T, R, C>::from_slice(out);
         out.gemm(T::one(), &a, &b, T::zero());
     }
+}
+
+/// `Σᵢ a[i]·x[i]` over `a.len()` elements (`x` at least as long), in four interleaved
+/// partial sums: the compiler keeps them in vector registers, and the additions form four
+/// short dependency chains instead of one long one.
+#[inline(always)]
+fn dot<T: Scalar>(a: &[T], x: &[T]) -> T {
+    let (n, x) = (a.len(), &x[..a.len()]);
+    let body = n - n % 4;
+    let mut p = [T::zero(); 4];
+    for (a, x) in a[..body].chunks_exact(4).zip(x[..body].chunks_exact(4)) {
+        for k in 0..4 {
+            p[k] += a[k] * x[k];
+        }
+    }
+    let mut sum = (p[0] + p[2]) + (p[1] + p[3]);
+    for (&a, &x) in a[body..].iter().zip(&x[body..]) {
+        sum += a * x;
+    }
+    sum
 }
 
 /// `y (=|+=) α·x`, assigning when `add` is false.
