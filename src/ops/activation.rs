@@ -48,23 +48,19 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// ```
     #[inline]
     pub fn sigmoid(self) -> Self {
-        // y = 1/(1 + e⁻ˣ); aux d = σ(x)·σ(−x) = σ'(x)
-        self.unary_op(R * C, stored_derivative_backward::<T, R, C>, |x, out| {
-            let (y, d) = out.split_at_mut(R * C);
-            for ((y, d), &x) in y.iter_mut().zip(d).zip(x) {
-                let e = (-x).exp(); // inf below x ≈ −709.78 (f64)
-                let s = T::one() / (T::one() + e);
-                *y = s;
-                // σ(−x) = e·σ(x) = e/(1 + e) in [0, 1): no cancellation for either sign, and
-                // (e·σ)·σ rather than e·σ² so that σ² cannot underflow first
-                *d = (e * s) * s;
-                if !e.is_finite() {
-                    // σ(x) = eˣ/(1 + eˣ) and σ'(x) = σ(x)(1 − σ(x)) both round to eˣ here
-                    // (a subnormal, or 0 below x ≈ −745.13)
-                    *y = x.exp();
-                    *d = *y;
-                }
+        // y = 1/(1 + e⁻ˣ); d = σ(x)·σ(−x) = σ'(x)
+        self.map_with_derivative(|x| {
+            let e = (-x).exp(); // inf below x ≈ −709.78 (f64)
+            if !e.is_finite() {
+                // σ(x) = eˣ/(1 + eˣ) and σ'(x) = σ(x)(1 − σ(x)) both round to eˣ here (a
+                // subnormal, or 0 below x ≈ −745.13)
+                let y = x.exp();
+                return (y, y);
             }
+            let s = T::one() / (T::one() + e);
+            // σ(−x) = e·σ(x) = e/(1 + e) in [0, 1): no cancellation for either sign, and
+            // (e·σ)·σ rather than e·σ² so that σ² cannot underflow first
+            (s, (e * s) * s)
         })
     }
 
@@ -90,25 +86,41 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// ```
     #[inline]
     pub fn tanh(self) -> Self {
-        // y = tanh x; aux d = sech² x
-        self.unary_op(R * C, stored_derivative_backward::<T, R, C>, |x, out| {
+        // y = tanh x; d = sech² x
+        let (small, two, four) = (lit::<T>(0.75), lit::<T>(2.0), lit::<T>(4.0));
+        self.map_with_derivative(|x| {
+            let t = x.tanh();
+            if x.abs() < small {
+                return (t, T::one() - t * t);
+            }
+            let e = (-two * x.abs()).exp();
+            let one_plus_e = T::one() + e;
+            let d = four * e / (one_plus_e * one_plus_e);
+            if !t.is_finite() {
+                // a scalar whose `tanh` overflows (num-dual's duals compute sinh/cosh: NaN
+                // past |x| ≈ 710); never taken for f32/f64
+                return (((T::one() - e) / one_plus_e).copysign(x), d);
+            }
+            (t, d)
+        })
+    }
+
+    /// Records an element-wise op that computes its derivative with its value:
+    /// `f(x) = (y, ∂y/∂x)`. The derivatives go to the node's aux region, and the backward
+    /// rule is one multiply per element.
+    #[inline(always)]
+    fn map_with_derivative(self, f: impl Fn(T) -> (T, T)) -> Self {
+        let backward = stored_derivative_backward::<T, R, C>;
+        if R * C == 1 {
+            return self.unary_scalar_op(backward, |x| {
+                let (y, d) = f(x);
+                [y, d]
+            });
+        }
+        self.unary_op(R * C, backward, |x, out| {
             let (y, d) = out.split_at_mut(R * C);
-            let (small, two, four) = (lit::<T>(0.75), lit::<T>(2.0), lit::<T>(4.0));
             for ((y, d), &x) in y.iter_mut().zip(d).zip(x) {
-                let t = x.tanh();
-                *y = t;
-                *d = if x.abs() < small {
-                    T::one() - t * t
-                } else {
-                    let e = (-two * x.abs()).exp();
-                    let one_plus_e = T::one() + e;
-                    if !t.is_finite() {
-                        // a scalar whose `tanh` overflows (num-dual's duals compute
-                        // sinh/cosh: NaN past |x| ≈ 710); never taken for f32/f64
-                        *y = ((T::one() - e) / one_plus_e).copysign(x);
-                    }
-                    four * e / (one_plus_e * one_plus_e)
-                };
+                (*y, *d) = f(x);
             }
         })
     }

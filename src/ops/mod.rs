@@ -37,6 +37,25 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
         })
     }
 
+    /// Records a one-operand op of a 1×1 tensor: `f(x)` returns the output followed by the
+    /// `K - 1` aux scalars its backward rule reads (at `Slots::b`). Only called when `R·C = 1`.
+    #[inline(always)]
+    pub(crate) fn unary_scalar_op<const K: usize>(
+        self,
+        backward: BackwardFn<T>,
+        f: impl FnOnce(T) -> [T; K],
+    ) -> Self {
+        let x = self.operand();
+        let op = Op {
+            inputs: [Some(x), None],
+            aux: K - 1,
+            backward,
+        };
+        self.tape()
+            .record_scalar(op, |v| f(v[x.off as usize]))
+            .retype()
+    }
+
     /// Records an op of two operands of one tape with an `R2×C2` output:
     /// `forward(a, b, out)` gets both operands' values and the output region.
     ///
@@ -93,13 +112,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     #[inline(always)]
     pub(crate) fn map_op(self, backward: BackwardFn<T>, f: impl Fn(T) -> T) -> Self {
         if R * C == 1 {
-            let x = self.operand();
-            let op = Op {
-                inputs: [Some(x), None],
-                aux: 0,
-                backward,
-            };
-            return self.tape().record_scalar(op, |v| [f(v[x.off as usize])]).retype();
+            return self.unary_scalar_op(backward, |x| [f(x)]);
         }
         self.unary_op(0, backward, |x, out| {
             for (o, &v) in out[..R * C].iter_mut().zip(x) {
@@ -113,13 +126,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     #[inline(always)]
     pub(crate) fn scalar_op(self, c: T, backward: BackwardFn<T>, f: impl Fn(T, T) -> T) -> Self {
         if R * C == 1 {
-            let x = self.operand();
-            let op = Op {
-                inputs: [Some(x), None],
-                aux: 1,
-                backward,
-            };
-            return self.tape().record_scalar(op, |v| [f(v[x.off as usize], c), c]).retype();
+            return self.unary_scalar_op(backward, |x| [f(x, c), c]);
         }
         self.unary_op(1, backward, |x, out| {
             let (y, aux) = out.split_at_mut(R * C);
