@@ -49,8 +49,7 @@ pub fn jacobian<'t, const M: usize, const N: usize, T: Scalar>(
     for i in 0..M {
         // row i = eᵢᵀ·∂y/∂x
         seed[i] = T::one();
-        y.tape()
-            .backward_from(y.operand(), &seed, &mut grads);
+        y.tape().backward_from(y.operand(), &seed, &mut grads);
         seed[i] = T::zero();
         if let Some(g) = grads.slice(x) {
             for (k, &gk) in g.iter().enumerate() {

@@ -62,8 +62,8 @@
 //!   gradients about one made after them; a slice of the wrong length
 //!   ([`Tape::var_from_slice`], [`Tape::param_from_slice`]); a class index out of range in
 //!   [`loss::cross_entropy`]; recording on a tape from inside its
-//!   [`with_slice`](Tensor::with_slice) closure; a tape past 2³² − 1 scalars or 2³¹ nodes
-//!   (clear it between steps).
+//!   [`with_slice`](Tensor::with_slice) closure; a tape past 2³² − 1 scalars (clear it
+//!   between steps).
 //!
 //! # How it works
 //!
@@ -71,12 +71,14 @@
 //! tape's one contiguous value buffer; a node is a plain function pointer to its backward
 //! rule, the offsets of its output and operands, and flags saying which operands need a
 //! gradient (24 bytes, no allocation of its own). Whether a tensor needs a gradient travels in
-//! its handle, so an op on constants only records no rule. `backward` seeds the output's
-//! gradient and walks the nodes once in reverse — a topological order by construction, with
-//! no recursion — running the rule of every node the output reaches and skipping the rest.
+//! its handle, so an op on constants only is marked as needing none and the walk skips it.
+//! `backward` seeds the output's gradient and walks the nodes once in reverse — a
+//! topological order by construction, with no recursion — running the rule of every node
+//! the output reaches and skipping the rest.
 //! A rule's first contribution to an operand's gradient is written and later ones are added,
 //! so the reused gradient buffer needs no zeroing pass; a per-offset stamp tells the walk, and
-//! [`Gradients`], which regions the last walk wrote. Tensors are `Copy` handles (16 bytes)
+//! [`Gradients`], which regions the last walk wrote. Tensors are `Copy` handles (16 bytes: a
+//! reference to the tape and one integer holding the value offset and the needs-grad bit)
 //! that borrow the tape, so a tape outlives its tensors and [`Tape::clear`] (which keeps
 //! capacity, and the [parameters](Tape::param), for the next step) cannot invalidate one.
 //! `docs/design.md` in the repository has the details.

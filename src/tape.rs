@@ -550,7 +550,10 @@ impl<T: Scalar> Inner<T> {
     /// The index of the node whose values start at offset `off`.
     fn node_at(&self, off: u32) -> usize {
         let k = self.nodes.partition_point(|n| n.at.out < off);
-        debug_assert_eq!(self.nodes[k].at.out, off, "shapegrad: no node at offset {off}");
+        debug_assert_eq!(
+            self.nodes[k].at.out, off,
+            "shapegrad: no node at offset {off}"
+        );
         k
     }
 
@@ -899,6 +902,41 @@ mod tests {
         let empty_out = later * 2.0;
         let g2 = empty_out.backward_with(&nalgebra::SMatrix::<f64, 2, 0>::zeros());
         assert_eq!(g2.wrt(x)[0], 0.0);
+    }
+
+    #[test]
+    fn reused_operand_gets_both_contributions_in_order() {
+        // `x * x` writes ∂x once with both terms (`grad_ab`), in the order two separate
+        // writes would add them, so the bits are those of: assign ∂y·x, then add ∂y·x.
+        let tape = Tape::<f64>::new();
+        let x = tape.var_scalar(0.1);
+        let go = (0.1f64 * 0.1).exp(); // ∂/∂(x·x) of exp(x·x)
+        let g = (x * x).exp().backward().wrt(x)[0];
+        assert_eq!(g.to_bits(), (go * 0.1 + go * 0.1).to_bits());
+        // already holding a contribution (from `x * 0.5`, recorded later, walked first):
+        // (0.5 + ∂y·x) + ∂y·x
+        let g = ((x * x).exp() + x * 0.5).backward().wrt(x)[0];
+        assert_eq!(g.to_bits(), ((0.5 + go * 0.1) + go * 0.1).to_bits());
+        // matrices take the same path: ∂Σ(m ⊙ m + m)/∂m = 2m + 1 (hand derivation, exact)
+        let m = tape.var(Matrix2x3::new(1.0, 2.0, 3.0, 4.0, 5.0, 6.0));
+        let g = (m * m + m).sum().backward().wrt(m);
+        assert_eq!(g, m.value() * 2.0 + Matrix2x3::repeat(1.0));
+    }
+
+    #[test]
+    fn debug_names_the_node_found_by_offset() {
+        // handles carry a value offset only; `Debug` finds the node index by binary search
+        let mut tape = Tape::<f64>::new();
+        let p = tape.param(Matrix1::new(1.0));
+        let a = tape.var(Matrix2x3::repeat(2.0));
+        let b = tape.get(p) * 3.0;
+        let c = a.sum();
+        assert!(format!("{:?}", tape.get(p)).starts_with("Tensor<1, 1>#0 "));
+        assert!(format!("{a:?}").starts_with("Tensor<2, 3>#1 "));
+        assert!(format!("{b:?}").starts_with("Tensor<1, 1>#2 [3.0]"));
+        assert!(format!("{c:?}").starts_with("Tensor<1, 1>#3 [12.0]"));
+        // a walk can start at any node, not only the last: ∂(3p)/∂p = 3
+        assert_eq!(b.backward().wrt(tape.get(p))[0], 3.0);
     }
 
     #[test]

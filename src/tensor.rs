@@ -339,7 +339,6 @@ impl<'t, T: Scalar> Tensor<'t, 1, 1, T> {
     /// }
     /// ```
     pub fn backward_into(self, grads: &mut Gradients<T>) {
-        self.tape
-            .backward_from(self.operand(), &[T::one()], grads);
+        self.tape.backward_from(self.operand(), &[T::one()], grads);
     }
 }

@@ -9,10 +9,11 @@ impl<'t, const R: usize, const K: usize, T: Scalar> Tensor<'t, R, K, T> {
     /// The matrix product `A·B` of an `R×K` and a `K×C` tensor; a mismatched `K` does not
     /// compile. Backward: `∂A += ∂C·Bᵀ`, `∂B += Aᵀ·∂C`.
     ///
-    /// Computed in place in the tape's buffers with nalgebra's kernels on views (`gemm`,
-    /// `gemm_tr`, and `ger` for a vector `B`; an `axpy` per column for `∂C·Bᵀ` otherwise): no
-    /// matrix is copied, transposed or built on the stack, and a gradient's first
-    /// contribution is written directly (`β = 0`) rather than added to zeros.
+    /// Computed in place in the tape's buffers on views: the product with nalgebra's `gemv`
+    /// (vector `B`) or `gemm`; `∂A` with `ger` (vector `B`) or an `axpy` per column;
+    /// `∂B` with a dot product per column of `A` (vector `B`) or `gemm_tr`. No matrix is
+    /// copied, transposed or built on the stack, and a gradient's first contribution is
+    /// written directly (`β = 0`) rather than added to zeros.
     ///
     /// # Panics
     ///

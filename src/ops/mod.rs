@@ -98,7 +98,9 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
                 aux: 0,
                 backward,
             };
-            let y = self.tape().record_scalar(op, |v| [f(v[a.off as usize], v[b.off as usize])]);
+            let y = self
+                .tape()
+                .record_scalar(op, |v| [f(v[a.off as usize], v[b.off as usize])]);
             return y.retype();
         }
         self.binary_op(rhs, name, backward, |a, b, out| {
@@ -135,5 +137,65 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
             }
             aux[0] = c;
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Tape;
+    use nalgebra::Vector2;
+
+    /// Applies `$op` to a 1×1 variable (the `record_scalar` path) and to a 2×1 variable holding
+    /// the same value twice (the general path), and asserts values and gradients agree bit for
+    /// bit (NaN matching NaN). `$x`, `$m` name the operands inside `$op`.
+    macro_rules! same_on_both_paths {
+        ($v:expr, |$x:ident| $op:expr) => {{
+            let tape = Tape::<f64>::new();
+            let v: f64 = $v;
+            let s = tape.var_scalar(v);
+            let m = tape.var(Vector2::new(v, v));
+            let ys = {
+                let $x = s;
+                $op
+            };
+            let ym = {
+                let $x = m;
+                $op
+            };
+            let (gs, gm) = (ys.backward().wrt(s)[0], ym.sum().backward().wrt(m)[0]);
+            let same = |a: f64, b: f64| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan());
+            let what = stringify!($op);
+            assert!(same(ys.item(), ym.value()[0]), "{what} at {v}: value");
+            assert!(same(gs, gm), "{what} at {v}: gradient {gs} vs {gm}");
+        }};
+    }
+
+    #[test]
+    fn scalar_path_matches_matrix_path() {
+        for v in [-800.0, -30.0, -2.0, -0.5, 0.0, 0.1, 0.75, 3.0, 40.0, 800.0] {
+            same_on_both_paths!(v, |x| x.sigmoid());
+            same_on_both_paths!(v, |x| x.tanh());
+            same_on_both_paths!(v, |x| x.exp());
+            same_on_both_paths!(v, |x| x.ln());
+            same_on_both_paths!(v, |x| x.sqrt());
+            same_on_both_paths!(v, |x| x.powi(3));
+            same_on_both_paths!(v, |x| x.square());
+            same_on_both_paths!(v, |x| x.abs());
+            same_on_both_paths!(v, |x| x.relu());
+            same_on_both_paths!(v, |x| -x);
+            same_on_both_paths!(v, |x| x + 1.5);
+            same_on_both_paths!(v, |x| x - 1.5);
+            same_on_both_paths!(v, |x| x * 1.5);
+            same_on_both_paths!(v, |x| x / 1.5);
+            same_on_both_paths!(v, |x| 1.5 - x);
+            same_on_both_paths!(v, |x| 1.5 / x);
+            same_on_both_paths!(v, |x| x + x);
+            same_on_both_paths!(v, |x| x - x);
+            same_on_both_paths!(v, |x| x * x);
+            same_on_both_paths!(v, |x| x / x);
+            same_on_both_paths!(v, |x| x.max(x * 0.5));
+            same_on_both_paths!(v, |x| x.min(x * 0.5));
+            same_on_both_paths!(v, |x| (x * x).exp() * x.sigmoid());
+        }
     }
 }
