@@ -549,6 +549,12 @@ impl<T: Scalar> Inner<T> {
 
     /// The index of the node whose values start at offset `off`.
     fn node_at(&self, off: u32) -> usize {
+        // most walks start at the last node (the loss, just recorded)
+        if let Some(last) = self.nodes.last()
+            && last.at.out == off
+        {
+            return self.nodes.len() - 1;
+        }
         let k = self.nodes.partition_point(|n| n.at.out < off);
         debug_assert_eq!(
             self.nodes[k].at.out, off,
