@@ -126,5 +126,34 @@ fn chain(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, graph, nets, chain);
+/// Four independent chains `z ← z·c + z·z·k` interleaved, 250 steps each: the same 4000
+/// recorded ops as `chain/1000`, but consecutive ops do not depend on each other, so the
+/// difference to `chain/1000` is what the serial chain loses to latency (every value and
+/// gradient goes through the tape's memory).
+fn chain_interleaved(c: &mut Criterion) {
+    let (z0, cc, k) = (0.8, 1.5, -0.5);
+    let mut group = c.benchmark_group("chain_interleaved");
+    let steps = 250;
+    group.throughput(Throughput::Elements(16 * steps as u64 + 3));
+    let mut tape = Tape::<f64>::with_capacity(16 * steps + 4, 24 * steps + 4);
+    let mut grads = Gradients::new();
+    group.bench_function("shapegrad", |b| {
+        b.iter(|| {
+            tape.clear();
+            let x = tape.var_scalar(black_box(z0));
+            let (mut p, mut q, mut r, mut s) = (x, x, x, x);
+            for _ in 0..steps {
+                p = p * cc + p * p * k;
+                q = q * cc + q * q * k;
+                r = r * cc + r * r * k;
+                s = s * cc + s * s * k;
+            }
+            (p + q + r + s).backward_into(&mut grads);
+            black_box(grads.slice(x));
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, graph, nets, chain, chain_interleaved);
 criterion_main!(benches);
