@@ -523,8 +523,8 @@ impl<T: Scalar> Tape<T> {
                 write = WRITE | ((reached[a] == stamp) as u32 * SEEN);
                 reached[a] = stamp;
             }
-            // `b` may be an aux offset (past `reached`) when it is no operand; a reused operand
-            // (`x * x`) is assigned by its first write only
+            // `b` may be an aux offset (past `reached`) when it is no operand, hence the flag
+            // test first; a reused operand (`x * x`) was just stamped for `a`, so `b` adds
             if at.flags & GRAD_B != 0 {
                 write |= (WRITE | ((reached[b] == stamp) as u32 * SEEN)) << 2;
                 reached[b] = stamp;
