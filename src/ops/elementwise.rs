@@ -29,6 +29,41 @@ fn max_share<T: Scalar>(go: T, x: T, other: T) -> T {
     }
 }
 
+/// `max(a, b)` when `MAX`, else `min(a, b)`, as `−max(−a, −b)` compared on the negations
+/// (exact); NaN in either operand gives NaN, unlike `f64::max`/`min`, which drop it.
+fn extremum<T: Scalar, const MAX: bool>(a: T, b: T) -> T {
+    let (x, y) = if MAX { (a, b) } else { (-a, -b) };
+    if y > x {
+        b
+    } else if x >= y {
+        a
+    } else {
+        a + b // NaN
+    }
+}
+
+/// The rule of `max` (`MAX`) or `min`: `∂a += ∂y ⊙ ([a wins] + ½[a = b])`, and the same for
+/// `b`, the shares of max at the operands, negated for min (`min(a, b) = −max(−a, −b)`).
+fn extremum_backward<T: Scalar, const R: usize, const C: usize, const MAX: bool>(
+    s: Slots,
+    v: &[T],
+    g: &mut [T],
+) {
+    let n = R * C;
+    let (before, grad_out) = split_grads(g, s.out(), n);
+    let (a, b) = (&v[s.a()..][..n], &v[s.b()..][..n]);
+    let sign = |x: T| if MAX { x } else { -x };
+    let terms = grad_out.iter().zip(a).zip(b);
+    s.grad_ab(
+        before,
+        n,
+        terms
+            .clone()
+            .map(|((&go, &a), &b)| max_share(go, sign(a), sign(b))),
+        terms.map(|((&go, &a), &b)| max_share(go, sign(b), sign(a))),
+    );
+}
+
 impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// The natural logarithm `ln x`, element-wise. Backward: `∂x += ∂y ⊘ x`.
     ///
@@ -265,28 +300,12 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// ```
     pub fn max(self, rhs: Self) -> Self {
         // y = max(a, b)
-        fn backward<T: Scalar, const R: usize, const C: usize>(s: Slots, v: &[T], g: &mut [T]) {
-            // ∂a += ∂y ⊙ ([a > b] + ½[a = b]),  ∂b += ∂y ⊙ ([b > a] + ½[a = b])
-            let n = R * C;
-            let (before, grad_out) = split_grads(g, s.out(), n);
-            let (a, b) = (&v[s.a()..][..n], &v[s.b()..][..n]);
-            let terms = grad_out.iter().zip(a).zip(b);
-            s.grad_ab(
-                before,
-                n,
-                terms.clone().map(|((&go, &a), &b)| max_share(go, a, b)),
-                terms.map(|((&go, &a), &b)| max_share(go, b, a)),
-            );
-        }
-        self.zip_op(rhs, "max", backward::<T, R, C>, |a, b| {
-            if b > a {
-                b
-            } else if a >= b {
-                a
-            } else {
-                a + b // NaN
-            }
-        })
+        self.zip_op(
+            rhs,
+            "max",
+            extremum_backward::<T, R, C, true>,
+            extremum::<T, true>,
+        )
     }
 
     /// The element-wise minimum `min(a, b)`. Backward: `∂a += ∂y ⊙ [a < b]`,
@@ -313,29 +332,12 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// ```
     pub fn min(self, rhs: Self) -> Self {
         // y = min(a, b)
-        fn backward<T: Scalar, const R: usize, const C: usize>(s: Slots, v: &[T], g: &mut [T]) {
-            // ∂a += ∂y ⊙ ([a < b] + ½[a = b]),  ∂b += ∂y ⊙ ([b < a] + ½[a = b])
-            // (min(a, b) = −max(−a, −b): the shares of max at the negated operands)
-            let n = R * C;
-            let (before, grad_out) = split_grads(g, s.out(), n);
-            let (a, b) = (&v[s.a()..][..n], &v[s.b()..][..n]);
-            let terms = grad_out.iter().zip(a).zip(b);
-            s.grad_ab(
-                before,
-                n,
-                terms.clone().map(|((&go, &a), &b)| max_share(go, -a, -b)),
-                terms.map(|((&go, &a), &b)| max_share(go, -b, -a)),
-            );
-        }
-        self.zip_op(rhs, "min", backward::<T, R, C>, |a, b| {
-            if b < a {
-                b
-            } else if a <= b {
-                a
-            } else {
-                a + b // NaN
-            }
-        })
+        self.zip_op(
+            rhs,
+            "min",
+            extremum_backward::<T, R, C, false>,
+            extremum::<T, false>,
+        )
     }
 }
 

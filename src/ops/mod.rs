@@ -1,7 +1,7 @@
 //! The ops, one file per family. Each op computes its output and, right below, names its
 //! backward rule; the helpers here do the recording so op files hold only the math.
 
-use crate::tape::{BackwardFn, Op, same_tape};
+use crate::tape::{BackwardFn, Op, Operand, same_tape};
 use crate::{Scalar, Tensor};
 
 mod activation;
@@ -15,6 +15,39 @@ mod shape;
 pub(crate) mod softmax;
 
 impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
+    /// What a one-operand op records besides its output: the operand, `aux` scratch scalars
+    /// and the rule.
+    #[inline(always)]
+    fn unary_record(self, aux: usize, backward: BackwardFn<T>) -> (Operand, Op<T>) {
+        let x = self.operand();
+        let op = Op {
+            inputs: [Some(x), None],
+            aux,
+            backward,
+        };
+        (x, op)
+    }
+
+    /// What a two-operand op records besides its output: both operands and the rule.
+    ///
+    /// Panics, naming the op, if the operands are on different tapes.
+    #[inline(always)]
+    fn binary_record<const R1: usize, const C1: usize>(
+        self,
+        rhs: Tensor<'t, R1, C1, T>,
+        name: &'static str,
+        backward: BackwardFn<T>,
+    ) -> (Operand, Operand, Op<T>) {
+        same_tape(name, self.tape(), rhs.tape());
+        let (a, b) = (self.operand(), rhs.operand());
+        let op = Op {
+            inputs: [Some(a), Some(b)],
+            aux: 0,
+            backward,
+        };
+        (a, b, op)
+    }
+
     /// Records an op of one operand with an `R2×C2` output and `aux` scratch scalars:
     /// `forward(x, out)` gets the operand's values and the output region (`out[R2·C2..]`
     /// is the aux region, which the backward rule finds at `Slots::b`).
@@ -25,12 +58,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
         backward: BackwardFn<T>,
         forward: impl FnOnce(&[T], &mut [T]),
     ) -> Tensor<'t, R2, C2, T> {
-        let x = self.operand();
-        let op = Op {
-            inputs: [Some(x), None],
-            aux,
-            backward,
-        };
+        let (x, op) = self.unary_record(aux, backward);
         self.tape().record(op, |values, out| {
             let start = x.off as usize;
             forward(&values[start..start + R * C], out)
@@ -45,12 +73,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
         backward: BackwardFn<T>,
         f: impl FnOnce(T) -> [T; K],
     ) -> Self {
-        let x = self.operand();
-        let op = Op {
-            inputs: [Some(x), None],
-            aux: K - 1,
-            backward,
-        };
+        let (x, op) = self.unary_record(K - 1, backward);
         self.tape()
             .record_scalar(op, |v| f(v[x.off as usize]))
             .retype()
@@ -68,13 +91,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
         backward: BackwardFn<T>,
         forward: impl FnOnce(&[T], &[T], &mut [T]),
     ) -> Tensor<'t, R2, C2, T> {
-        same_tape(name, self.tape(), rhs.tape());
-        let (a, b) = (self.operand(), rhs.operand());
-        let op = Op {
-            inputs: [Some(a), Some(b)],
-            aux: 0,
-            backward,
-        };
+        let (a, b, op) = self.binary_record(rhs, name, backward);
         self.tape().record(op, |values, out| {
             let (sa, sb) = (a.off as usize, b.off as usize);
             forward(&values[sa..sa + R * C], &values[sb..sb + R1 * C1], out)
@@ -91,13 +108,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
         f: impl Fn(T, T) -> T,
     ) -> Self {
         if R * C == 1 {
-            same_tape(name, self.tape(), rhs.tape());
-            let (a, b) = (self.operand(), rhs.operand());
-            let op = Op {
-                inputs: [Some(a), Some(b)],
-                aux: 0,
-                backward,
-            };
+            let (a, b, op) = self.binary_record(rhs, name, backward);
             let y = self
                 .tape()
                 .record_scalar(op, |v| [f(v[a.off as usize], v[b.off as usize])]);
