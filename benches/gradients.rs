@@ -104,7 +104,7 @@ fn chain(c: &mut Criterion) {
     group.sample_size(20);
     for steps in [1_000usize, 10_000, 100_000, 1_000_000] {
         group.throughput(Throughput::Elements(4 * steps as u64));
-        let mut tape = Tape::<f64>::with_capacity(4 * steps + 1, 6 * steps + 1);
+        let mut tape = Tape::<f64>::with_capacity(4 * steps + 1, 10 * steps + 1);
         let mut grads = Gradients::new();
         group.bench_with_input(BenchmarkId::new("shapegrad", steps), &steps, |b, &steps| {
             b.iter(|| {
@@ -135,7 +135,7 @@ fn chain_interleaved(c: &mut Criterion) {
     let mut group = c.benchmark_group("chain_interleaved");
     let steps = 250;
     group.throughput(Throughput::Elements(16 * steps as u64 + 3));
-    let mut tape = Tape::<f64>::with_capacity(16 * steps + 4, 24 * steps + 4);
+    let mut tape = Tape::<f64>::with_capacity(16 * steps + 4, 40 * steps + 8);
     let mut grads = Gradients::new();
     group.bench_function("shapegrad", |b| {
         b.iter(|| {

@@ -46,8 +46,9 @@ pub(crate) struct Offsets {
     /// Offset of the second operand, or of the aux region (right after the output); for
     /// leaves, the number of scalars.
     b: u32,
-    /// [`GRAD_A`] | [`GRAD_B`]: which operands need a gradient; 0 for leaves and for ops no
-    /// variable flows into, which the walk skips.
+    /// [`GRAD_A`] | [`GRAD_B`]: which operands need a gradient, 0 for leaves and for ops no
+    /// variable flows into, which the walk skips; plus [`PARTIALS`] for a 1×1 op whose rule
+    /// is [`partials_backward`].
     flags: u32,
 }
 
@@ -157,6 +158,65 @@ fn write<T: Scalar>(dst: &mut [T], write: u32, terms: impl Iterator<Item = T>) {
     }
 }
 
+/// The backward rule of a 1×1 op that stored its partial derivatives after its output, as
+/// `[y, ∂y/∂a, ∂y/∂b]` (or `[y, ∂y/∂x]` with one operand): `∂a += ∂y·(∂y/∂a)`,
+/// `∂b += ∂y·(∂y/∂b)`. Every such node shares this rule, so the walk runs it inline (as
+/// [`partials_step`]) rather than through the node's pointer; see [`Op::with_partials`].
+pub(crate) fn partials_backward<T: Scalar>(s: Slots<'_>, v: &[T], g: &mut [T]) {
+    partials_step(s, v, g, Carry::none());
+}
+
+/// The gradient scalar the walk wrote last, still in a register: reading it back from
+/// memory would cost a store-to-load round trip on the walk's critical path.
+#[derive(Clone, Copy)]
+pub(crate) struct Carry<T> {
+    off: usize,
+    value: T,
+}
+
+impl<T: Scalar> Carry<T> {
+    /// No carried value (after a rule that may have written anywhere).
+    #[inline(always)]
+    fn none() -> Self {
+        Carry {
+            off: usize::MAX,
+            value: T::zero(),
+        }
+    }
+
+    /// `g[off]`, from the register if it holds it.
+    #[inline(always)]
+    fn read(&self, g: &[T], off: usize) -> T {
+        if self.off == off { self.value } else { g[off] }
+    }
+}
+
+/// [`partials_backward`] with the last written gradient carried in: returns the one it
+/// writes last.
+#[inline(always)]
+fn partials_step<T: Scalar>(s: Slots<'_>, v: &[T], g: &mut [T], carry: Carry<T>) -> Carry<T> {
+    let out = s.out();
+    let go = carry.read(g, out);
+    let mut last = carry;
+    // ∂x (+)= term, as the walk's bits say
+    let put = |g: &mut [T], off: usize, write: u32, term: T, last: &mut Carry<T>| {
+        if write & WRITE != 0 {
+            let d = if write & SEEN != 0 {
+                last.read(g, off) + term
+            } else {
+                term
+            };
+            g[off] = d;
+            *last = Carry { off, value: d };
+        }
+    };
+    put(g, s.a(), s.write, go * v[out + 1], &mut last);
+    if s.write & (WRITE << 2) != 0 {
+        put(g, s.b(), s.write >> 2, go * v[out + 2], &mut last);
+    }
+    last
+}
+
 /// A backward rule: reads `values`, reads `grads[out..]` and writes the operands' gradients
 /// below `out` as `Slots::write` says. Monomorphised per (op, shape, scalar) and stored as a
 /// plain pointer.
@@ -174,6 +234,8 @@ pub(crate) const fn region_len(n: usize) -> usize {
 const GRAD_A: u32 = 1;
 /// [`Offsets::flags`]: there is a second operand and it needs a gradient.
 const GRAD_B: u32 = 2;
+/// [`Offsets::flags`]: the rule is [`partials_backward`] (set only with `GRAD_A` or `GRAD_B`).
+const PARTIALS: u32 = 4;
 
 /// One recorded op: 24 bytes, no heap allocation of its own.
 #[derive(Clone, Copy)]
@@ -203,6 +265,24 @@ pub(crate) struct Op<T> {
     pub(crate) aux: usize,
     /// The backward rule.
     pub(crate) backward: BackwardFn<T>,
+    /// Whether `backward` is [`partials_backward`] (see [`Op::with_partials`]).
+    pub(crate) partials: bool,
+}
+
+impl<T: Scalar> Op<T> {
+    /// The op with a 1×1 output that stores its partial derivatives right after it,
+    /// `[y, ∂y/∂a, ∂y/∂b]`: its rule becomes [`partials_backward`], which the walk runs
+    /// inline. For ops whose rule is `∂x += ∂y·d` with a `d` known in the forward pass
+    /// (`a·b`, `a + b`, `eˣ`, `σ(x)`), this gives the same bits as the general rule.
+    #[inline(always)]
+    pub(crate) fn with_partials(self) -> Self {
+        Op {
+            aux: if self.inputs[1].is_some() { 2 } else { 1 },
+            backward: partials_backward::<T>,
+            partials: true,
+            ..self
+        }
+    }
 }
 
 struct Inner<T> {
@@ -445,6 +525,16 @@ impl<T: Scalar> Tape<T> {
         Tensor::from_raw(self, off, needs_grad)
     }
 
+    /// Appends a 1×1 leaf holding `value` (a few stores, no iterator).
+    #[inline(always)]
+    pub(crate) fn leaf_scalar(&self, needs_grad: bool, value: T) -> Tensor<'_, 1, 1, T> {
+        let mut inner = self.inner.borrow_mut();
+        let (_, off) = inner.room_for(1);
+        inner.values.push(value);
+        inner.push_leaf_node(off, 1);
+        Tensor::from_raw(self, off, needs_grad)
+    }
+
     /// Appends an op with an `R×C` output: `forward(values, out)` writes the output (and aux)
     /// into `out`, reading operands from `values`, which holds everything recorded before.
     /// The output takes [`region_len`]`(R·C)` scalars of `out`, the aux region the rest.
@@ -512,6 +602,7 @@ impl<T: Scalar> Tape<T> {
         if output.needs_grad {
             reached[start] = stamp;
         }
+        let mut carry = Carry::none();
         for n in nodes.iter().rev() {
             let at = &n.at;
             if at.flags == 0 || reached[at.out as usize] != stamp {
@@ -529,7 +620,14 @@ impl<T: Scalar> Tape<T> {
                 write |= (WRITE | ((reached[b] == stamp) as u32 * SEEN)) << 2;
                 reached[b] = stamp;
             }
-            (n.backward)(Slots { at, write }, values, data);
+            let s = Slots { at, write };
+            if at.flags & PARTIALS != 0 {
+                // the same rule as `n.backward`, inlined
+                carry = partials_step(s, values, data, carry);
+            } else {
+                (n.backward)(s, values, data);
+                carry = Carry::none();
+            }
         }
     }
 }
@@ -577,6 +675,13 @@ impl<T: Scalar> Inner<T> {
         if len == 0 {
             self.values.push(T::zero());
         }
+        self.push_leaf_node(off, len);
+        (node, off)
+    }
+
+    /// Appends the node of a leaf whose `len` values start at `off`.
+    #[inline(always)]
+    fn push_leaf_node(&mut self, off: u32, len: usize) {
         self.nodes.push(Node {
             backward: leaf_backward::<T>,
             at: Offsets {
@@ -586,7 +691,6 @@ impl<T: Scalar> Inner<T> {
                 flags: 0,
             },
         });
-        (node, off)
     }
 
     /// Appends `len` zeroed scalars for a node's output; returns their offset.
@@ -602,7 +706,11 @@ impl<T: Scalar> Inner<T> {
     #[inline(always)]
     fn push_node(&mut self, op: &Op<T>, off: u32, out_len: usize) -> bool {
         let needs = |x: Option<Operand>| x.is_some_and(|x| x.needs_grad);
-        let flags = (needs(op.inputs[0]) as u32 * GRAD_A) | (needs(op.inputs[1]) as u32 * GRAD_B);
+        let mut flags =
+            (needs(op.inputs[0]) as u32 * GRAD_A) | (needs(op.inputs[1]) as u32 * GRAD_B);
+        if op.partials && flags != 0 {
+            flags |= PARTIALS;
+        }
         self.nodes.push(Node {
             backward: op.backward,
             at: Offsets {

@@ -108,7 +108,7 @@ impl<T: Scalar> Tape<T> {
     /// assert_eq!((x * x).backward().wrt(x)[0], 6.0);
     /// ```
     pub fn var_scalar(&self, value: T) -> Tensor<'_, 1, 1, T> {
-        self.leaf(true, std::iter::once(value))
+        self.leaf_scalar(true, value)
     }
 
     /// A constant 1×1 leaf holding `value`.
@@ -122,7 +122,7 @@ impl<T: Scalar> Tape<T> {
     /// assert_eq!((x / (half + x)).value()[0], 3.0 / 3.5);
     /// ```
     pub fn constant_scalar(&self, value: T) -> Tensor<'_, 1, 1, T> {
-        self.leaf(false, std::iter::once(value))
+        self.leaf_scalar(false, value)
     }
 
     /// A differentiable leaf whose element `(i, j)` is `f(i, j)`, written straight into the

@@ -3,21 +3,21 @@
 //! linear bytes, and a cleared tape records the same computation again without growing.
 //!
 //! The chain is `benches/gradients.rs`'s `z ← z·c + z·z·k` (c = 1.5, k = -0.5). One step
-//! records 4 nodes and 6 scalars (op table in `src/lib.rs`, aux regions in
-//! `docs/design.md` section 3):
+//! records 4 nodes and 10 scalars (op table in `src/lib.rs`, aux regions in
+//! `docs/design.md` section 3; a 1×1 op of the partials kind stores `[y, ∂y/∂a, ∂y/∂b]`):
 //!
 //! | op | node | scalars |
 //! |---|---|---|
-//! | `z * c` (plain scalar `c`) | 1 | 1 output + 1 aux holding `c` |
-//! | `z * z` | 1 | 1 |
+//! | `z * c` (plain scalar `c`) | 1 | 1 output + 1 aux holding `c` (= ∂y/∂z) |
+//! | `z * z` | 1 | 1 + 2 partials (`z`, `z`) |
 //! | `(z * z) * k` | 1 | 1 + 1 aux holding `k` |
-//! | `+` | 1 | 1 |
+//! | `+` | 1 | 1 + 2 partials (`1`, `1`) |
 //!
 //! plus the leaf `x` (1 node, 1 scalar) once.
 //!
 //! Bytes: 24 bytes per node (asserted in the `src/tape.rs` unit test `node_is_24_bytes`; the
 //! node type is crate-private, so it cannot be asserted here) and `size_of::<T>()` per scalar,
-//! so the tape's footprint is `len·24 + scalars·size_of::<T>()`: 4·24 + 6·8 = 144 bytes per
+//! so the tape's footprint is `len·24 + scalars·size_of::<T>()`: 4·24 + 10·8 = 176 bytes per
 //! step in f64.
 
 use nalgebra::Matrix2x3;
@@ -28,7 +28,7 @@ const N: usize = 10_000;
 /// Nodes one chain step records (see the table above).
 const NODES_PER_STEP: usize = 4;
 /// Scalars one chain step records (see the table above).
-const SCALARS_PER_STEP: usize = 6;
+const SCALARS_PER_STEP: usize = 10;
 /// Bytes per node: `size_of::<Node<T>>()`, asserted by `node_is_24_bytes` in `src/tape.rs`.
 const NODE_BYTES: usize = 24;
 
@@ -74,8 +74,8 @@ fn chain_nodes_scalars_and_bytes_are_exactly_linear() {
         );
         assert_eq!(
             footprint::<f64>(len, scalars),
-            footprint::<f64>(1, 1) + 144 * steps,
-            "bytes for {steps} steps: 4·24 + 6·8 = 144 a step"
+            footprint::<f64>(1, 1) + 176 * steps,
+            "bytes for {steps} steps: 4·24 + 10·8 = 176 a step"
         );
     }
     // Doubling the steps exactly doubles what the steps add.
@@ -86,8 +86,8 @@ fn chain_nodes_scalars_and_bytes_are_exactly_linear() {
     assert_eq!(len_4n - len0, 4 * (len_n - len0));
     assert_eq!(sc_2n - sc0, 2 * (sc_n - sc0));
     assert_eq!(sc_4n - sc0, 4 * (sc_n - sc0));
-    // 4N = 40,000 steps: 160,001 nodes and 240,001 scalars, 5,760,032 bytes.
-    assert_eq!(footprint::<f64>(len_4n, sc_4n), 160_001 * 24 + 240_001 * 8);
+    // 4N = 40,000 steps: 160,001 nodes and 400,001 scalars, 7,040,032 bytes.
+    assert_eq!(footprint::<f64>(len_4n, sc_4n), 160_001 * 24 + 400_001 * 8);
 }
 
 #[test]
@@ -107,7 +107,7 @@ fn the_counts_are_the_whole_tape() {
 #[test]
 fn a_tensor_handle_is_16_bytes() {
     // The handles a recording hands out, the one size fact the public API exposes (also in
-    // tests/traits.rs): tape reference (8) + node index (4) + value offset (4).
+    // tests/traits.rs): tape reference (8) + value offset and needs-gradient bit (8).
     assert_eq!(std::mem::size_of::<Tensor<'_, 1, 1>>(), 16);
     assert_eq!(std::mem::size_of::<Tensor<'_, 128, 784, f32>>(), 16);
 }

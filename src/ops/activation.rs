@@ -121,7 +121,8 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     fn map_with_derivative(self, f: impl Fn(T) -> (T, T)) -> Self {
         let backward = stored_derivative_backward::<T, R, C>;
         if R * C == 1 {
-            return self.unary_scalar_op(backward, |x| {
+            // [y, d] is also the partials layout: the walk runs the rule inline
+            return self.unary_scalar_op(backward, true, |x| {
                 let (y, d) = f(x);
                 [y, d]
             });

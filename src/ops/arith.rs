@@ -21,7 +21,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Neg for Tensor<'t, R, C, T> 
 
     fn neg(self) -> Self {
         // y = -x
-        self.map_op(neg_backward::<T, R, C>, |x| -x)
+        self.map_op_d(neg_backward::<T, R, C>, |x| (-x, -T::one()))
     }
 }
 
@@ -57,6 +57,7 @@ fn pass_backward<T: Scalar, const R: usize, const C: usize>(s: Slots, _: &[T], g
 impl<'t, const R: usize, const C: usize, T: Scalar> Add for Tensor<'t, R, C, T> {
     type Output = Self;
 
+    #[inline]
     fn add(self, rhs: Self) -> Self {
         // y = a + b
         fn backward<T: Scalar, const R: usize, const C: usize>(s: Slots, _: &[T], g: &mut [T]) {
@@ -70,7 +71,8 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Add for Tensor<'t, R, C, T> 
                 grad_out.iter().copied(),
             );
         }
-        self.zip_op(rhs, "add", backward::<T, R, C>, |a, b| a + b)
+        let one = T::one();
+        self.zip_op_d(rhs, "add", backward::<T, R, C>, |a, b| (a + b, [one, one]))
     }
 }
 
@@ -91,6 +93,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Add for Tensor<'t, R, C, T> 
 impl<'t, const R: usize, const C: usize, T: Scalar> Sub for Tensor<'t, R, C, T> {
     type Output = Self;
 
+    #[inline]
     fn sub(self, rhs: Self) -> Self {
         // y = a - b
         fn backward<T: Scalar, const R: usize, const C: usize>(s: Slots, _: &[T], g: &mut [T]) {
@@ -104,7 +107,8 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Sub for Tensor<'t, R, C, T> 
                 grad_out.iter().map(|&go| -go),
             );
         }
-        self.zip_op(rhs, "sub", backward::<T, R, C>, |a, b| a - b)
+        let one = T::one();
+        self.zip_op_d(rhs, "sub", backward::<T, R, C>, |a, b| (a - b, [one, -one]))
     }
 }
 
@@ -126,6 +130,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Sub for Tensor<'t, R, C, T> 
 impl<'t, const R: usize, const C: usize, T: Scalar> Mul for Tensor<'t, R, C, T> {
     type Output = Self;
 
+    #[inline]
     fn mul(self, rhs: Self) -> Self {
         // y = a ⊙ b
         fn backward<T: Scalar, const R: usize, const C: usize>(s: Slots, v: &[T], g: &mut [T]) {
@@ -140,7 +145,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Mul for Tensor<'t, R, C, T> 
                 grad_out.iter().zip(a).map(|(&go, &a)| go * a),
             );
         }
-        self.zip_op(rhs, "mul", backward::<T, R, C>, |a, b| a * b)
+        self.zip_op_d(rhs, "mul", backward::<T, R, C>, |a, b| (a * b, [b, a]))
     }
 }
 
@@ -198,7 +203,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Add<T> for Tensor<'t, R, C, 
 
     fn add(self, c: T) -> Self {
         // y = x + c
-        self.map_op(pass_backward::<T, R, C>, |x| x + c)
+        self.map_op_d(pass_backward::<T, R, C>, |x| (x + c, T::one()))
     }
 }
 
@@ -245,7 +250,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Mul<T> for Tensor<'t, R, C, 
             let c = v[s.b()];
             s.grad_a(before, n, grad_out.iter().map(|&go| go * c));
         }
-        self.scalar_op(c, backward::<T, R, C>, |x, c| x * c)
+        self.scalar_op(c, true, backward::<T, R, C>, |x, c| x * c)
     }
 }
 
@@ -272,7 +277,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Div<T> for Tensor<'t, R, C, 
             let c = v[s.b()];
             s.grad_a(before, n, grad_out.iter().map(|&go| go / c));
         }
-        self.scalar_op(c, backward::<T, R, C>, |x, c| x / c)
+        self.scalar_op(c, false, backward::<T, R, C>, |x, c| x / c)
     }
 }
 
@@ -280,7 +285,7 @@ impl<const R: usize, const C: usize, T: Scalar> Tensor<'_, R, C, T> {
     /// `c - x` with a plain scalar `c`. Backward: `∂x += -∂y`.
     pub(crate) fn rsub(self, c: T) -> Self {
         // y = c - x
-        self.map_op(neg_backward::<T, R, C>, |x| c - x)
+        self.map_op_d(neg_backward::<T, R, C>, |x| (c - x, -T::one()))
     }
 
     /// `c / x` with a plain scalar `c`. Backward: `∂x += -(∂y·y) / x` with `y = c / x`.

@@ -198,7 +198,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
                 grad_out.iter().zip(x).map(|(&go, &x)| go * (x + x)),
             );
         }
-        self.map_op(backward::<T, R, C>, |x| x * x)
+        self.map_op_d(backward::<T, R, C>, |x| (x * x, x + x))
     }
 
     /// The absolute value `|x|`, element-wise. Backward: `∂x += ∂y ⊙ sign(x)`, with

@@ -27,7 +27,10 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
             let y = &v[s.out()..][..n];
             s.grad_a(before, n, grad_out.iter().zip(y).map(|(&go, &y)| go * y));
         }
-        self.map_op(backward::<T, R, C>, T::exp)
+        self.map_op_d(backward::<T, R, C>, |x| {
+            let y = x.exp();
+            (y, y)
+        })
     }
 }
 

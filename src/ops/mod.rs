@@ -24,6 +24,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
             inputs: [Some(x), None],
             aux,
             backward,
+            partials: false,
         };
         (x, op)
     }
@@ -44,6 +45,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
             inputs: [Some(a), Some(b)],
             aux: 0,
             backward,
+            partials: false,
         };
         (a, b, op)
     }
@@ -66,14 +68,20 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     }
 
     /// Records a one-operand op of a 1×1 tensor: `f(x)` returns the output followed by the
-    /// `K - 1` aux scalars its backward rule reads (at `Slots::b`). Only called when `R·C = 1`.
+    /// `K - 1` aux scalars its backward rule reads (at `Slots::b`), or, with `partials`,
+    /// `[y, ∂y/∂x]` for the shared partials rule (`backward` is then unused). Only called
+    /// when `R·C = 1`.
     #[inline(always)]
     pub(crate) fn unary_scalar_op<const K: usize>(
         self,
         backward: BackwardFn<T>,
+        partials: bool,
         f: impl FnOnce(T) -> [T; K],
     ) -> Self {
-        let (x, op) = self.unary_record(K - 1, backward);
+        let (x, mut op) = self.unary_record(K - 1, backward);
+        if partials {
+            op = op.with_partials();
+        }
         self.tape()
             .record_scalar(op, |v| f(v[x.off as usize]))
             .retype()
@@ -114,6 +122,41 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
                 .record_scalar(op, |v| [f(v[a.off as usize], v[b.off as usize])]);
             return y.retype();
         }
+        self.zip_matrix(rhs, name, backward, f)
+    }
+
+    /// [`zip_op`](Tensor::zip_op) for an op whose partial derivatives are known in the
+    /// forward pass and whose rule is `∂a += ∂y ⊙ ∂y/∂a`, `∂b += ∂y ⊙ ∂y/∂b`:
+    /// `f(a, b) = (y, [∂y/∂a, ∂y/∂b])`. A 1×1 output stores the partials and takes the shared
+    /// partials rule, which the walk runs inline; a larger one stores `y` and takes `backward`.
+    #[inline(always)]
+    pub(crate) fn zip_op_d(
+        self,
+        rhs: Self,
+        name: &'static str,
+        backward: BackwardFn<T>,
+        f: impl Fn(T, T) -> (T, [T; 2]),
+    ) -> Self {
+        if R * C == 1 {
+            let (a, b, op) = self.binary_record(rhs, name, backward);
+            let y = self.tape().record_scalar(op.with_partials(), |v| {
+                let (y, [da, db]) = f(v[a.off as usize], v[b.off as usize]);
+                [y, da, db]
+            });
+            return y.retype();
+        }
+        self.zip_matrix(rhs, name, backward, |a, b| f(a, b).0)
+    }
+
+    /// The general path of [`zip_op`](Tensor::zip_op): `out[i] = f(a[i], b[i])`.
+    #[inline(always)]
+    fn zip_matrix(
+        self,
+        rhs: Self,
+        name: &'static str,
+        backward: BackwardFn<T>,
+        f: impl Fn(T, T) -> T,
+    ) -> Self {
         self.binary_op(rhs, name, backward, |a, b, out| {
             for ((o, &x), &y) in out[..R * C].iter_mut().zip(a).zip(b) {
                 *o = f(x, y);
@@ -125,8 +168,29 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     #[inline(always)]
     pub(crate) fn map_op(self, backward: BackwardFn<T>, f: impl Fn(T) -> T) -> Self {
         if R * C == 1 {
-            return self.unary_scalar_op(backward, |x| [f(x)]);
+            return self.unary_scalar_op(backward, false, |x| [f(x)]);
         }
+        self.map_matrix(backward, f)
+    }
+
+    /// [`map_op`](Tensor::map_op) for an op whose derivative is known in the forward pass and
+    /// whose rule is `∂x += ∂y ⊙ ∂y/∂x`: `f(x) = (y, ∂y/∂x)`. A 1×1 output stores the
+    /// derivative and takes the shared partials rule; a larger one stores `y` and takes
+    /// `backward`.
+    #[inline(always)]
+    pub(crate) fn map_op_d(self, backward: BackwardFn<T>, f: impl Fn(T) -> (T, T)) -> Self {
+        if R * C == 1 {
+            return self.unary_scalar_op(backward, true, |x| {
+                let (y, d) = f(x);
+                [y, d]
+            });
+        }
+        self.map_matrix(backward, |x| f(x).0)
+    }
+
+    /// The general path of [`map_op`](Tensor::map_op): `out[i] = f(x[i])`.
+    #[inline(always)]
+    fn map_matrix(self, backward: BackwardFn<T>, f: impl Fn(T) -> T) -> Self {
         self.unary_op(0, backward, |x, out| {
             for (o, &v) in out[..R * C].iter_mut().zip(x) {
                 *o = f(v);
@@ -135,11 +199,19 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     }
 
     /// Records an element-wise op of the operand and a plain scalar `c`, which is kept in a
-    /// one-scalar aux region (at `Slots::b`) for the backward rule.
+    /// one-scalar aux region (at `Slots::b`) for the backward rule. With `c_is_derivative`
+    /// (`x·c`), a 1×1 output's `[y, c]` doubles as `[y, ∂y/∂x]` and takes the shared partials
+    /// rule.
     #[inline(always)]
-    pub(crate) fn scalar_op(self, c: T, backward: BackwardFn<T>, f: impl Fn(T, T) -> T) -> Self {
+    pub(crate) fn scalar_op(
+        self,
+        c: T,
+        c_is_derivative: bool,
+        backward: BackwardFn<T>,
+        f: impl Fn(T, T) -> T,
+    ) -> Self {
         if R * C == 1 {
-            return self.unary_scalar_op(backward, |x| [f(x, c), c]);
+            return self.unary_scalar_op(backward, c_is_derivative, |x| [f(x, c), c]);
         }
         self.unary_op(1, backward, |x, out| {
             let (y, aux) = out.split_at_mut(R * C);
