@@ -566,8 +566,11 @@ impl<T: Scalar> Tape<T> {
         debug_assert_eq!(op.aux + 1, K);
         let mut inner = self.inner.borrow_mut();
         let (_, off) = inner.room_for(K);
+        // room first, then compute, then store: a buffer growth (a call) after computing
+        // would make the compiler keep the results on the stack around it, on the hot path
+        inner.values.extend_from_slice(&[T::zero(); K]);
         let out = forward(&inner.values);
-        inner.values.extend_from_slice(&out);
+        inner.values[off as usize..].copy_from_slice(&out);
         let needs_grad = inner.push_node(&op, off, 1);
         Tensor::from_raw(self, off, needs_grad)
     }
