@@ -63,7 +63,7 @@ impl<const R: usize, const C: usize, T: Scalar> fmt::Debug for Param<R, C, T> {
 impl<T: Scalar> Tape<T> {
     fn new_param<const R: usize, const C: usize>(
         &mut self,
-        values: impl Iterator<Item = T>,
+        values: impl ExactSizeIterator<Item = T>,
     ) -> Param<R, C, T> {
         let (node, off) = self.push_param(R * C, values);
         let session = self.session();
@@ -165,7 +165,12 @@ impl<T: Scalar> Tape<T> {
     /// ```
     pub fn get<const R: usize, const C: usize>(&self, p: Param<R, C, T>) -> Tensor<'_, R, C, T> {
         self.check_param(p, "Tape::get");
-        Tensor::from_raw(self, p.off, true)
+        let value = if R * C == 1 {
+            self.with_values(p.off, 1, |v| v[0])
+        } else {
+            T::zero()
+        };
+        Tensor::from_raw(self, p.off, true, value)
     }
 
     /// The parameter's value.

@@ -246,6 +246,21 @@ pub(crate) struct Node<T> {
     at: Offsets,
 }
 
+impl<T> Node<T> {
+    /// What fills a node buffer's room before nodes are recorded there.
+    fn filler() -> Self {
+        Node {
+            backward: leaf_backward::<T>,
+            at: Offsets {
+                out: 0,
+                a: 0,
+                b: 0,
+                flags: 0,
+            },
+        }
+    }
+}
+
 /// The backward rule of a leaf: nothing to propagate (and never called).
 fn leaf_backward<T>(_: Slots<'_>, _: &[T], _: &mut [T]) {}
 
@@ -285,9 +300,82 @@ impl<T: Scalar> Op<T> {
     }
 }
 
+/// An append-only buffer whose storage is always initialised: `data.len()` is its capacity
+/// and `len` how much is recorded. [`Inner::room_for`] makes room before every append, so an
+/// append is plain stores (an append past the room panics on the index; it never grows).
+struct Buf<E> {
+    data: Vec<E>,
+    len: usize,
+}
+
+impl<E: Copy> Buf<E> {
+    /// Room for `n` elements, filled with `fill`.
+    fn with_capacity(n: usize, fill: E) -> Self {
+        Buf {
+            data: vec![fill; n],
+            len: 0,
+        }
+    }
+
+    /// Number of recorded elements.
+    #[inline(always)]
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Number of elements it holds room for.
+    #[inline(always)]
+    fn capacity(&self) -> usize {
+        self.data.len()
+    }
+
+    /// Forgets everything past the first `n` elements (keeping the room).
+    fn truncate(&mut self, n: usize) {
+        self.len = self.len.min(n);
+    }
+
+    /// Appends `n` elements holding stale data; returns where they start. Within the room
+    /// made by [`Inner::room_for`]; past it, indexing them panics.
+    #[inline(always)]
+    fn extend_by(&mut self, n: usize) -> usize {
+        let start = self.len;
+        self.len = start + n;
+        start
+    }
+
+    /// Appends `e` (within the room, as [`extend_by`](Buf::extend_by)).
+    #[inline(always)]
+    fn push(&mut self, e: E) {
+        let at = self.extend_by(1);
+        self.data[at] = e;
+    }
+
+    /// Makes room for at least `n` more elements, doubling.
+    fn grow(&mut self, n: usize, fill: E) {
+        let room = (self.len + n).max(2 * self.data.len()).max(8);
+        self.data.resize(room, fill);
+    }
+}
+
+impl<E> std::ops::Deref for Buf<E> {
+    type Target = [E];
+
+    #[inline(always)]
+    fn deref(&self) -> &[E] {
+        &self.data[..self.len]
+    }
+}
+
+impl<E> std::ops::DerefMut for Buf<E> {
+    #[inline(always)]
+    fn deref_mut(&mut self) -> &mut [E] {
+        &mut self.data[..self.len]
+    }
+}
+
 struct Inner<T> {
-    nodes: Vec<Node<T>>,
-    values: Vec<T>,
+    nodes: Buf<Node<T>>,
+    values: Buf<T>,
     /// The parameters' prefix of `nodes` and `values`, which `clear` keeps.
     param_nodes: usize,
     param_scalars: usize,
@@ -377,8 +465,8 @@ impl<T: Scalar> Tape<T> {
     pub fn with_capacity(nodes: usize, scalars: usize) -> Self {
         Tape {
             inner: RefCell::new(Inner {
-                nodes: Vec::with_capacity(nodes),
-                values: Vec::with_capacity(scalars),
+                nodes: Buf::with_capacity(nodes, Node::filler()),
+                values: Buf::with_capacity(scalars, T::zero()),
                 param_nodes: 0,
                 param_scalars: 0,
             }),
@@ -476,7 +564,11 @@ impl<T: Scalar> Tape<T> {
 
     /// Clears the recording and appends a variable leaf to the parameters' prefix; returns its
     /// node index and value offset.
-    pub(crate) fn push_param(&mut self, len: usize, values: impl Iterator<Item = T>) -> (u32, u32) {
+    pub(crate) fn push_param(
+        &mut self,
+        len: usize,
+        values: impl ExactSizeIterator<Item = T>,
+    ) -> (u32, u32) {
         self.clear();
         let inner = self.inner.get_mut();
         let (node, off) = inner.push_leaf(len, values);
@@ -519,10 +611,16 @@ impl<T: Scalar> Tape<T> {
     pub(crate) fn leaf<const R: usize, const C: usize>(
         &self,
         needs_grad: bool,
-        values: impl Iterator<Item = T>,
+        values: impl ExactSizeIterator<Item = T>,
     ) -> Tensor<'_, R, C, T> {
-        let (_, off) = self.inner.borrow_mut().push_leaf(R * C, values);
-        Tensor::from_raw(self, off, needs_grad)
+        let mut inner = self.inner.borrow_mut();
+        let (_, off) = inner.push_leaf(R * C, values);
+        let value = if R * C == 1 {
+            inner.values[off as usize]
+        } else {
+            T::zero()
+        };
+        Tensor::from_raw(self, off, needs_grad, value)
     }
 
     /// Appends a 1×1 leaf holding `value` (a few stores, no iterator).
@@ -532,7 +630,7 @@ impl<T: Scalar> Tape<T> {
         let (_, off) = inner.room_for(1);
         inner.values.push(value);
         inner.push_leaf_node(off, 1);
-        Tensor::from_raw(self, off, needs_grad)
+        Tensor::from_raw(self, off, needs_grad, value)
     }
 
     /// Appends an op with an `R×C` output: `forward(values, out)` writes the output (and aux)
@@ -550,29 +648,28 @@ impl<T: Scalar> Tape<T> {
         let (before, out) = inner.values.split_at_mut(start);
         // an empty output's placeholder scalar is skipped: aux starts at `Slots::b` either way
         forward(before, &mut out[region_len(R * C) - R * C..]);
+        let value = if R * C == 1 { out[0] } else { T::zero() };
         let needs_grad = inner.push_node(&op, off, region_len(R * C));
-        Tensor::from_raw(self, off, needs_grad)
+        Tensor::from_raw(self, off, needs_grad, value)
     }
 
-    /// [`record`](Tape::record) for a 1×1 output: `forward(values)` returns the output
-    /// followed by its `K - 1` aux scalars, which are appended as they are, with no zeroed
-    /// region to write into (a scalar op's whole recording is a few stores).
+    /// [`record`](Tape::record) for a 1×1 output: `forward()` returns the output followed
+    /// by its `K - 1` aux scalars, computed from operand values the handles carry (no load
+    /// from the tape), and they are stored as they are.
     #[inline(always)]
     pub(crate) fn record_scalar<const K: usize>(
         &self,
         op: Op<T>,
-        forward: impl FnOnce(&[T]) -> [T; K],
+        forward: impl FnOnce() -> [T; K],
     ) -> Tensor<'_, 1, 1, T> {
         debug_assert_eq!(op.aux + 1, K);
         let mut inner = self.inner.borrow_mut();
         let (_, off) = inner.room_for(K);
-        // room first, then compute, then store: a buffer growth (a call) after computing
-        // would make the compiler keep the results on the stack around it, on the hot path
-        inner.values.extend_from_slice(&[T::zero(); K]);
-        let out = forward(&inner.values);
-        inner.values[off as usize..].copy_from_slice(&out);
+        let start = inner.values.extend_by(K);
+        let out = forward();
+        inner.values[start..][..K].copy_from_slice(&out);
         let needs_grad = inner.push_node(&op, off, 1);
-        Tensor::from_raw(self, off, needs_grad)
+        Tensor::from_raw(self, off, needs_grad, out[0])
     }
 
     /// The values of a recorded tensor, handed to `read` without copying.
@@ -636,16 +733,34 @@ impl<T: Scalar> Tape<T> {
 }
 
 impl<T: Scalar> Inner<T> {
-    /// Checks there is room for a node with `len` scalars; returns its node index and value
-    /// offset. (Every node takes at least one scalar, so node indices fit too.)
+    /// Makes room for one more node with `len` scalars, before the op computes anything;
+    /// returns its node index and value offset. (Every node takes at least one scalar, so
+    /// node indices fit in `u32` too.) Every append goes through here.
     #[inline(always)]
-    fn room_for(&self, len: usize) -> (u32, u32) {
+    fn room_for(&mut self, len: usize) -> (u32, u32) {
         let off = self.values.len();
         assert!(
             off + len <= u32::MAX as usize,
             "shapegrad: a tape holds at most 2^32 - 1 scalars; clear it between steps"
         );
+        if self.values.capacity() - off < len || self.nodes.capacity() == self.nodes.len() {
+            self.grow(len);
+        }
         (self.nodes.len() as u32, off as u32)
+    }
+
+    /// Grows both buffers for one more node of `len` scalars: the only call on the recording
+    /// path, cold and out of line.
+    ///
+    /// `extern "C"`, so that it cannot unwind (a panic inside aborts; it allocates, and Rust
+    /// already aborts when an allocation fails). A call that may unwind needs a landing pad
+    /// to release the tape's borrow, and with one the compiler kept a scalar chain's values
+    /// in stack slots instead of registers, storing and reloading them around every op.
+    #[cold]
+    #[inline(never)]
+    extern "C" fn grow(&mut self, len: usize) {
+        self.values.grow(len, T::zero());
+        self.nodes.grow(1, Node::filler());
     }
 
     /// The index of the node whose values start at offset `off`.
@@ -667,16 +782,14 @@ impl<T: Scalar> Inner<T> {
     /// Appends a leaf of `len` scalars taken from `values` (plus the placeholder of an empty
     /// region); returns its node index and value offset.
     #[inline(always)]
-    fn push_leaf(&mut self, len: usize, values: impl Iterator<Item = T>) -> (u32, u32) {
+    fn push_leaf(&mut self, len: usize, values: impl ExactSizeIterator<Item = T>) -> (u32, u32) {
+        assert_eq!(values.len(), len, "shapegrad: leaf size");
         let (node, off) = self.room_for(region_len(len));
-        self.values.extend(values);
-        assert_eq!(
-            self.values.len(),
-            off as usize + len,
-            "shapegrad: leaf size"
-        );
+        let start = self.values.extend_by(region_len(len));
+        let dst = &mut self.values[start..];
+        dst.iter_mut().zip(values).for_each(|(d, v)| *d = v);
         if len == 0 {
-            self.values.push(T::zero());
+            dst[0] = T::zero();
         }
         self.push_leaf_node(off, len);
         (node, off)
@@ -700,7 +813,8 @@ impl<T: Scalar> Inner<T> {
     #[inline(always)]
     fn reserve(&mut self, len: usize) -> u32 {
         let (_, off) = self.room_for(len);
-        self.values.resize(off as usize + len, T::zero());
+        let start = self.values.extend_by(len);
+        self.values[start..].fill(T::zero()); // stale data from an earlier recording
         off
     }
 

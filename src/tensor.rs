@@ -34,6 +34,10 @@ pub struct Tensor<'t, const R: usize, const C: usize, T: Scalar = f64> {
     /// with the nodes). One integer, so a handle is a pointer and an integer and travels in
     /// two registers.
     id: u64,
+    /// A 1×1 tensor's value (zero for other shapes), so that scalar ops take their operands
+    /// from registers: reading them back from the tape, just after the previous op stored
+    /// them, is a store-to-load round trip on the critical path of every scalar chain.
+    value: T,
     shape: PhantomData<[[T; C]; R]>,
 }
 
@@ -177,10 +181,11 @@ impl<T: Scalar> Tape<T> {
 /// # Reading values
 impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// A handle to the node whose values start at offset `off`.
-    pub(crate) fn from_raw(tape: &'t Tape<T>, off: u32, needs_grad: bool) -> Self {
+    pub(crate) fn from_raw(tape: &'t Tape<T>, off: u32, needs_grad: bool, value: T) -> Self {
         Tensor {
             tape,
             id: ((needs_grad as u64) << 32) | off as u64,
+            value,
             shape: PhantomData,
         }
     }
@@ -193,6 +198,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
         Tensor {
             tape: self.tape,
             id: self.id,
+            value: self.value,
             shape: PhantomData,
         }
     }
@@ -207,6 +213,12 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// The offset of the tensor's values on the tape.
     pub(crate) fn off(self) -> u32 {
         self.id as u32
+    }
+
+    /// A 1×1 tensor's value, carried in the handle (unspecified for other shapes).
+    #[inline(always)]
+    pub(crate) fn scalar(self) -> T {
+        self.value
     }
 
     pub(crate) fn offset(self) -> usize {
@@ -296,7 +308,7 @@ impl<'t, T: Scalar> Tensor<'t, 1, 1, T> {
     /// assert_eq!((x * x).item(), 4.0);
     /// ```
     pub fn item(self) -> T {
-        self.tape.with_values(self.off(), 1, |v| v[0])
+        self.value
     }
 
     /// Runs backpropagation from this 1×1 output: the gradient of `self` with respect to every

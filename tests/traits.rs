@@ -59,13 +59,14 @@ fn public_types_implement_the_common_traits() {
 
 #[test]
 #[cfg(target_pointer_width = "64")]
-fn tensor_handle_is_16_bytes() {
-    // A tensor is `&Tape` plus two `u32` (node index and value offset); the shape and scalar
-    // live only in the type. Ops take and return tensors by value, so a handle of two words
-    // is as cheap to pass as a pointer pair, whatever the matrix size. Growing it (`usize`
-    // offsets, a stored shape, an `Rc`) would cost every op call and every `Copy`.
-    assert_eq!(std::mem::size_of::<Tensor<'_, 3, 3>>(), 16);
-    assert_eq!(std::mem::size_of::<Tensor<'_, 100, 100, f32>>(), 16);
+fn tensor_handle_is_three_words() {
+    // A tensor is `&Tape`, one `u64` (value offset and needs-grad bit) and a 1×1 tensor's
+    // value (zero for other shapes, so scalar ops read operands from registers rather than
+    // from the tape); the shape lives only in the type. Ops take and return tensors by value,
+    // so the handle stays three words whatever the matrix size (an f32 value is padded).
+    assert_eq!(std::mem::size_of::<Tensor<'_, 3, 3>>(), 24);
+    assert_eq!(std::mem::size_of::<Tensor<'_, 1, 1>>(), 24);
+    assert_eq!(std::mem::size_of::<Tensor<'_, 100, 100, f32>>(), 24);
 }
 
 #[test]

@@ -78,13 +78,11 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
         partials: bool,
         f: impl FnOnce(T) -> [T; K],
     ) -> Self {
-        let (x, mut op) = self.unary_record(K - 1, backward);
+        let (_, mut op) = self.unary_record(K - 1, backward);
         if partials {
             op = op.with_partials();
         }
-        self.tape()
-            .record_scalar(op, |v| f(v[x.off as usize]))
-            .retype()
+        self.tape().record_scalar(op, || f(self.scalar())).retype()
     }
 
     /// Records an op of two operands of one tape with an `R2×C2` output:
@@ -116,10 +114,10 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
         f: impl Fn(T, T) -> T,
     ) -> Self {
         if R * C == 1 {
-            let (a, b, op) = self.binary_record(rhs, name, backward);
+            let (_, _, op) = self.binary_record(rhs, name, backward);
             let y = self
                 .tape()
-                .record_scalar(op, |v| [f(v[a.off as usize], v[b.off as usize])]);
+                .record_scalar(op, || [f(self.scalar(), rhs.scalar())]);
             return y.retype();
         }
         self.zip_matrix(rhs, name, backward, f)
@@ -138,9 +136,9 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
         f: impl Fn(T, T) -> (T, [T; 2]),
     ) -> Self {
         if R * C == 1 {
-            let (a, b, op) = self.binary_record(rhs, name, backward);
-            let y = self.tape().record_scalar(op.with_partials(), |v| {
-                let (y, [da, db]) = f(v[a.off as usize], v[b.off as usize]);
+            let (_, _, op) = self.binary_record(rhs, name, backward);
+            let y = self.tape().record_scalar(op.with_partials(), || {
+                let (y, [da, db]) = f(self.scalar(), rhs.scalar());
                 [y, da, db]
             });
             return y.retype();
