@@ -158,18 +158,18 @@ fn write<T: Scalar>(dst: &mut [T], write: u32, terms: impl Iterator<Item = T>) {
     }
 }
 
-/// The backward rule of a 1×1 op that stored its partial derivatives after its output, as
+/// The rule of a 1×1 op that stored its partial derivatives after its output, as
 /// `[y, ∂y/∂a, ∂y/∂b]` (or `[y, ∂y/∂x]` with one operand): `∂a += ∂y·(∂y/∂a)`,
-/// `∂b += ∂y·(∂y/∂b)`. Every such node shares this rule, so the walk runs it inline (as
-/// [`partials_step`]) rather than through the node's pointer; see [`Op::with_partials`].
-pub(crate) fn partials_backward<T: Scalar>(s: Slots<'_>, v: &[T], g: &mut [T]) {
-    partials_step(s, v, g, Carry::none());
+/// `∂b += ∂y·(∂y/∂b)`. Every such node shares it, so the walk runs it inline, as
+/// [`partials_step`], and this pointer is never called; see [`Op::with_partials`].
+pub(crate) fn partials_backward<T>(_: Slots<'_>, _: &[T], _: &mut [T]) {
+    unreachable!("shapegrad: the walk runs a partials node's rule inline")
 }
 
 /// The gradient scalar the walk wrote last, still in a register: reading it back from
-/// memory would cost a store-to-load round trip on the walk's critical path.
+/// memory would put a store-to-load round trip on the walk's critical path.
 #[derive(Clone, Copy)]
-pub(crate) struct Carry<T> {
+struct Carry<T> {
     off: usize,
     value: T,
 }
@@ -191,30 +191,43 @@ impl<T: Scalar> Carry<T> {
     }
 }
 
-/// [`partials_backward`] with the last written gradient carried in: returns the one it
-/// writes last.
-#[inline(always)]
-fn partials_step<T: Scalar>(s: Slots<'_>, v: &[T], g: &mut [T], carry: Carry<T>) -> Carry<T> {
-    let out = s.out();
-    let go = carry.read(g, out);
-    let mut last = carry;
-    // ∂x (+)= term, as the walk's bits say
-    let put = |g: &mut [T], off: usize, write: u32, term: T, last: &mut Carry<T>| {
-        if write & WRITE != 0 {
-            let d = if write & SEEN != 0 {
-                last.read(g, off) + term
-            } else {
-                term
-            };
-            g[off] = d;
-            *last = Carry { off, value: d };
-        }
-    };
-    put(g, s.a(), s.write, go * v[out + 1], &mut last);
-    if s.write & (WRITE << 2) != 0 {
-        put(g, s.b(), s.write >> 2, go * v[out + 2], &mut last);
+/// The walk's state: gradients, reach stamps, this walk's stamp and the carried gradient.
+struct Walk<'g, T> {
+    data: &'g mut [T],
+    reached: &'g mut [u8],
+    stamp: u8,
+    carry: Carry<T>,
+}
+
+impl<T: Scalar> Walk<'_, T> {
+    /// `∂x (+)= term` for the operand at `off`: assigned on the walk's first contribution to
+    /// it (and stamped), added after; the written value is carried to the next node.
+    #[inline(always)]
+    fn put(&mut self, off: usize, term: T) {
+        let d = if self.reached[off] == self.stamp {
+            self.carry.read(self.data, off) + term
+        } else {
+            self.reached[off] = self.stamp;
+            term
+        };
+        self.data[off] = d;
+        self.carry = Carry { off, value: d };
     }
-    last
+}
+
+/// [`partials_backward`] as the walk runs it, for a node reached by the walk.
+#[inline(always)]
+fn partials_step<T: Scalar>(at: &Offsets, v: &[T], w: &mut Walk<'_, T>) {
+    let out = at.out as usize;
+    let go = w.carry.read(w.data, out);
+    if at.flags & GRAD_A != 0 {
+        w.put(at.a as usize, go * v[out + 1]);
+    }
+    // an operand used twice (`x * x`) was just stamped for `a`, so `b` adds: both terms in
+    // that order, as `Slots::grad_ab` adds them
+    if at.flags & GRAD_B != 0 {
+        w.put(at.b as usize, go * v[out + 2]);
+    }
 }
 
 /// A backward rule: reads `values`, reads `grads[out..]` and writes the operands' gradients
@@ -694,40 +707,43 @@ impl<T: Scalar> Tape<T> {
         let start = output.off as usize;
         let stamp = grads.begin(start + region_len(seed.len()), self.session);
         grads.params = inner.param_nodes;
-        let (values, data, reached) = (&inner.values[..], &mut grads.data, &mut grads.reached);
+        let values = &inner.values[..];
+        let mut w = Walk {
+            data: &mut grads.data,
+            reached: &mut grads.reached,
+            stamp,
+            carry: Carry::none(),
+        };
         match seed {
-            [one] => data[start] = *one,
-            _ => data[start..][..seed.len()].copy_from_slice(seed),
+            [one] => w.data[start] = *one,
+            _ => w.data[start..][..seed.len()].copy_from_slice(seed),
         }
         if output.needs_grad {
-            reached[start] = stamp;
+            w.reached[start] = stamp;
         }
-        let mut carry = Carry::none();
         for n in nodes.iter().rev() {
             let at = &n.at;
-            if at.flags == 0 || reached[at.out as usize] != stamp {
+            if at.flags == 0 || w.reached[at.out as usize] != stamp {
                 continue; // a leaf, a constant-only op, or off the output's path
+            }
+            if at.flags & PARTIALS != 0 {
+                partials_step(at, values, &mut w); // what `n.backward` stands for
+                continue;
             }
             let (a, b) = (at.a as usize, at.b as usize);
             let mut write = 0;
             if at.flags & GRAD_A != 0 {
-                write = WRITE | ((reached[a] == stamp) as u32 * SEEN);
-                reached[a] = stamp;
+                write = WRITE | ((w.reached[a] == stamp) as u32 * SEEN);
+                w.reached[a] = stamp;
             }
             // `b` may be an aux offset (past `reached`) when it is no operand, hence the flag
             // test first; a reused operand (`x * x`) was just stamped for `a`, so `b` adds
             if at.flags & GRAD_B != 0 {
-                write |= (WRITE | ((reached[b] == stamp) as u32 * SEEN)) << 2;
-                reached[b] = stamp;
+                write |= (WRITE | ((w.reached[b] == stamp) as u32 * SEEN)) << 2;
+                w.reached[b] = stamp;
             }
-            let s = Slots { at, write };
-            if at.flags & PARTIALS != 0 {
-                // the same rule as `n.backward`, inlined
-                carry = partials_step(s, values, data, carry);
-            } else {
-                (n.backward)(s, values, data);
-                carry = Carry::none();
-            }
+            (n.backward)(Slots { at, write }, values, w.data);
+            w.carry = Carry::none();
         }
     }
 }
