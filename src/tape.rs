@@ -363,9 +363,10 @@ impl<E: Copy> Buf<E> {
         self.data[at] = e;
     }
 
-    /// Makes room for at least `n` more elements, doubling.
-    fn grow(&mut self, n: usize, fill: E) {
-        let room = (self.len + n).max(2 * self.data.len()).max(8);
+    /// Makes room for at least `n` more elements, doubling, but for no more than `max`
+    /// elements in all (`len + n <= max`).
+    fn grow(&mut self, n: usize, fill: E, max: usize) {
+        let room = (self.len + n).max(2 * self.data.len()).max(8).min(max);
         self.data.resize(room, fill);
     }
 }
@@ -393,6 +394,9 @@ struct Inner<T> {
     param_nodes: usize,
     param_scalars: usize,
 }
+
+/// The most scalars a tape holds: value offsets are `u32`.
+const MAX_SCALARS: usize = u32::MAX as usize;
 
 /// Tape ids: a new one for every tape (0 is never handed out).
 static NEXT_TAPE_ID: AtomicU64 = AtomicU64::new(1);
@@ -478,8 +482,8 @@ impl<T: Scalar> Tape<T> {
     pub fn with_capacity(nodes: usize, scalars: usize) -> Self {
         Tape {
             inner: RefCell::new(Inner {
-                nodes: Buf::with_capacity(nodes, Node::filler()),
-                values: Buf::with_capacity(scalars, T::zero()),
+                nodes: Buf::with_capacity(nodes.min(MAX_SCALARS), Node::filler()),
+                values: Buf::with_capacity(scalars.min(MAX_SCALARS), T::zero()),
                 param_nodes: 0,
                 param_scalars: 0,
             }),
@@ -705,12 +709,15 @@ impl<T: Scalar> Tape<T> {
         let inner = self.inner.borrow();
         let nodes = &inner.nodes[..=inner.node_at(output.off)];
         let start = output.off as usize;
-        let stamp = grads.begin(start + region_len(seed.len()), self.session);
+        // gradients and stamps cover the whole tape, so that values, gradients and stamps
+        // are slices of one length: one bounds check covers an offset in all three
+        let n = inner.values.len();
+        let stamp = grads.begin(n, self.session);
         grads.params = inner.param_nodes;
-        let values = &inner.values[..];
+        let values = &inner.values[..n];
         let mut w = Walk {
-            data: &mut grads.data,
-            reached: &mut grads.reached,
+            data: &mut grads.data[..n],
+            reached: &mut grads.reached[..n],
             stamp,
             carry: Carry::none(),
         };
@@ -755,11 +762,13 @@ impl<T: Scalar> Inner<T> {
     #[inline(always)]
     fn room_for(&mut self, len: usize) -> (u32, u32) {
         let off = self.values.len();
-        assert!(
-            off + len <= u32::MAX as usize,
-            "shapegrad: a tape holds at most 2^32 - 1 scalars; clear it between steps"
-        );
         if self.values.capacity() - off < len || self.nodes.capacity() == self.nodes.len() {
+            // the value buffer never holds room past `MAX_SCALARS`, so an op that fits in the
+            // room fits the limit: it is checked here, where the buffers grow, only
+            assert!(
+                off + len <= MAX_SCALARS,
+                "shapegrad: a tape holds at most 2^32 - 1 scalars; clear it between steps"
+            );
             self.grow(len);
         }
         (self.nodes.len() as u32, off as u32)
@@ -775,8 +784,8 @@ impl<T: Scalar> Inner<T> {
     #[cold]
     #[inline(never)]
     extern "C" fn grow(&mut self, len: usize) {
-        self.values.grow(len, T::zero());
-        self.nodes.grow(1, Node::filler());
+        self.values.grow(len, T::zero(), MAX_SCALARS);
+        self.nodes.grow(1, Node::filler(), MAX_SCALARS); // every node takes a scalar
     }
 
     /// The index of the node whose values start at offset `off`.
