@@ -670,20 +670,20 @@ impl<T: Scalar> Tape<T> {
         Tensor::from_raw(self, off, needs_grad, value)
     }
 
-    /// [`record`](Tape::record) for a 1×1 output: `forward()` returns the output followed
-    /// by its `K - 1` aux scalars, computed from operand values the handles carry (no load
-    /// from the tape), and they are stored as they are.
+    /// [`record`](Tape::record) for a 1×1 output: `out` is the output followed by its `K - 1`
+    /// aux scalars, already computed (from operand values the handles carry, so nothing is
+    /// read from the tape, and the op's math runs before the tape is borrowed: a cold call
+    /// in it, like sigmoid's far-left case, has no borrow to release on unwinding).
     #[inline(always)]
     pub(crate) fn record_scalar<const K: usize>(
         &self,
         op: Op<T>,
-        forward: impl FnOnce() -> [T; K],
+        out: [T; K],
     ) -> Tensor<'_, 1, 1, T> {
         debug_assert_eq!(op.aux + 1, K);
         let mut inner = self.inner.borrow_mut();
         let (_, off) = inner.room_for(K);
         let start = inner.values.extend_by(K);
-        let out = forward();
         inner.values[start..][..K].copy_from_slice(&out);
         let needs_grad = inner.push_node(&op, off, 1);
         Tensor::from_raw(self, off, needs_grad, out[0])

@@ -82,7 +82,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
         if partials {
             op = op.with_partials();
         }
-        self.tape().record_scalar(op, || f(self.scalar())).retype()
+        self.tape().record_scalar(op, f(self.scalar())).retype()
     }
 
     /// Records an op of two operands of one tape with an `R2×C2` output:
@@ -117,7 +117,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
             let (_, _, op) = self.binary_record(rhs, name, backward);
             let y = self
                 .tape()
-                .record_scalar(op, || [f(self.scalar(), rhs.scalar())]);
+                .record_scalar(op, [f(self.scalar(), rhs.scalar())]);
             return y.retype();
         }
         self.zip_matrix(rhs, name, backward, f)
@@ -137,10 +137,8 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     ) -> Self {
         if R * C == 1 {
             let (_, _, op) = self.binary_record(rhs, name, backward);
-            let y = self.tape().record_scalar(op.with_partials(), || {
-                let (y, [da, db]) = f(self.scalar(), rhs.scalar());
-                [y, da, db]
-            });
+            let (y, [da, db]) = f(self.scalar(), rhs.scalar());
+            let y = self.tape().record_scalar(op.with_partials(), [y, da, db]);
             return y.retype();
         }
         self.zip_matrix(rhs, name, backward, |a, b| f(a, b).0)
