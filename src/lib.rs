@@ -74,13 +74,16 @@
 //! its handle, so an op on constants only is marked as needing none and the walk skips it.
 //! `backward` seeds the output's gradient and walks the nodes once in reverse — a
 //! topological order by construction, with no recursion — running the rule of every node
-//! the output reaches and skipping the rest.
+//! the output reaches and skipping the rest. A 1×1 op whose rule is `∂x += ∂y·d` (`+`, `-`,
+//! `*`, `exp`, `sigmoid`, `tanh`, …) stores its local derivatives next to its value, and the
+//! walk applies them inline, without calling a rule.
 //! A rule's first contribution to an operand's gradient is written and later ones are added,
 //! so the reused gradient buffer needs no zeroing pass; a per-offset stamp tells the walk, and
-//! [`Gradients`], which regions the last walk wrote. Tensors are `Copy` handles (16 bytes: a
-//! reference to the tape and one integer holding the value offset and the needs-grad bit)
-//! that borrow the tape, so a tape outlives its tensors and [`Tape::clear`] (which keeps
-//! capacity, and the [parameters](Tape::param), for the next step) cannot invalidate one.
+//! [`Gradients`], which regions the last walk wrote. Tensors are `Copy` handles (24 bytes: a
+//! reference to the tape, one integer holding the value offset and the needs-grad bit, and a
+//! 1×1 tensor's value, so that scalar code computes on values in registers) that borrow the
+//! tape, so a tape outlives its tensors and [`Tape::clear`] (which keeps capacity, and the
+//! [parameters](Tape::param), for the next step) cannot invalidate one.
 //! `docs/design.md` in the repository has the details.
 //!
 //! # Training

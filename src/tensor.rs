@@ -8,7 +8,7 @@ use nalgebra::SMatrix;
 use crate::tape::{Gradients, Operand};
 use crate::{Scalar, Tape};
 
-/// An `R×C` matrix recorded on a [`Tape`]: a `Copy` handle (16 bytes) to a node, with the
+/// An `R×C` matrix recorded on a [`Tape`]: a `Copy` handle (24 bytes) to a node, with the
 /// shape in the type and the scalar defaulting to `f64`.
 ///
 /// Element-wise ops need equal shapes and [`matmul`](Tensor::matmul) needs matching inner
