@@ -79,10 +79,10 @@
 //! walk applies them inline, without calling a rule.
 //! A rule's first contribution to an operand's gradient is written and later ones are added,
 //! so the reused gradient buffer needs no zeroing pass; a per-offset stamp tells the walk, and
-//! [`Gradients`], which regions the last walk wrote. Tensors are `Copy` handles (24 bytes: a
-//! reference to the tape, one integer holding the value offset and the needs-grad bit, and a
-//! 1×1 tensor's value, so that scalar code computes on values in registers) that borrow the
-//! tape, so a tape outlives its tensors and [`Tape::clear`] (which keeps capacity, and the
+//! [`Gradients`], which regions the last walk wrote. Tensors are `Copy` handles (24 bytes in
+//! f32 and f64: a reference to the tape, one integer holding the value offset and the
+//! needs-grad bit, and a 1×1 tensor's value, so that scalar code computes on values in
+//! registers) that borrow the tape, so a tape outlives its tensors and [`Tape::clear`] (which keeps capacity, and the
 //! [parameters](Tape::param), for the next step) cannot invalidate one.
 //! `docs/design.md` in the repository has the details.
 //!

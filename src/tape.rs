@@ -756,9 +756,9 @@ impl<T: Scalar> Tape<T> {
 }
 
 impl<T: Scalar> Inner<T> {
-    /// Makes room for one more node with `len` scalars, before the op computes anything;
-    /// returns its node index and value offset. (Every node takes at least one scalar, so
-    /// node indices fit in `u32` too.) Every append goes through here.
+    /// Makes room for one more node with `len` scalars, before anything is stored; returns
+    /// its node index and value offset. (Every node takes at least one scalar, so node indices
+    /// fit in `u32` too.) Every append goes through here.
     #[inline(always)]
     fn room_for(&mut self, len: usize) -> (u32, u32) {
         let off = self.values.len();
@@ -784,8 +784,12 @@ impl<T: Scalar> Inner<T> {
     #[cold]
     #[inline(never)]
     extern "C" fn grow(&mut self, len: usize) {
-        self.values.grow(len, T::zero(), MAX_SCALARS);
-        self.nodes.grow(1, Node::filler(), MAX_SCALARS); // every node takes a scalar
+        if self.values.capacity() - self.values.len() < len {
+            self.values.grow(len, T::zero(), MAX_SCALARS);
+        }
+        if self.nodes.capacity() == self.nodes.len() {
+            self.nodes.grow(1, Node::filler(), MAX_SCALARS); // every node takes a scalar
+        }
     }
 
     /// The index of the node whose values start at offset `off`.
@@ -910,7 +914,7 @@ pub(crate) fn matrix_or_zeros<T: Scalar, const R: usize, const C: usize>(
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct Gradients<T: Scalar = f64> {
-    /// Gradients, laid out like the tape's values up to the differentiated output. Only
+    /// Gradients, laid out like the tape's values (all of them at the last walk). Only
     /// regions stamped in `reached` hold gradients of this walk; the rest is stale.
     data: Vec<T>,
     /// Per value offset: the stamp of the last walk that wrote the region starting there.
@@ -1177,6 +1181,28 @@ mod tests {
         let m = tape.var(Matrix2x3::new(1.0, 2.0, 3.0, 4.0, 5.0, 6.0));
         let g = (m * m + m).sum().backward().wrt(m);
         assert_eq!(g, m.value() * 2.0 + Matrix2x3::repeat(1.0));
+    }
+
+    #[test]
+    fn carried_gradient_is_dropped_after_a_rule() {
+        // Walked in reverse: `x * 5` (inline partials) writes ∂x = 5 and carries it; `x / z`
+        // (a rule through its pointer, on memory) adds 1/z; `x * 3` (inline) must add to
+        // 5 + 1/z from memory, not to the stale carried 5. ∂/∂x (3x + x/z + 5x) = 8 + 1/z,
+        // exactly 8.25 at z = 4 (hand derivation; each partial sum is exact in binary).
+        let tape = Tape::<f64>::new();
+        let (x, z) = (tape.var_scalar(1.5), tape.constant_scalar(4.0));
+        let c = x * 3.0;
+        let b = x / z;
+        let a = x * 5.0;
+        let g = (a + b + c).backward();
+        assert_eq!(g.wrt(x)[0], 8.25);
+        // the same through a matrix-shaped rule between the scalar ones: ∂/∂x of
+        // 3x + Σ(x ⊙ [1, 1]) + 5x = 10 (the sum of a broadcast runs through rules)
+        let ones = tape.constant(nalgebra::Vector2::new(1.0, 1.0));
+        let c = x * 3.0;
+        let m = (ones * x.broadcast::<2, 1>()).sum();
+        let a = x * 5.0;
+        assert_eq!((a + m + c).backward().wrt(x)[0], 10.0);
     }
 
     #[test]

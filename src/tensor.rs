@@ -8,8 +8,8 @@ use nalgebra::SMatrix;
 use crate::tape::{Gradients, Operand};
 use crate::{Scalar, Tape};
 
-/// An `R×C` matrix recorded on a [`Tape`]: a `Copy` handle (24 bytes) to a node, with the
-/// shape in the type and the scalar defaulting to `f64`.
+/// An `R×C` matrix recorded on a [`Tape`]: a `Copy` handle (24 bytes in f32 and f64) to a
+/// node, with the shape in the type and the scalar defaulting to `f64`.
 ///
 /// Element-wise ops need equal shapes and [`matmul`](Tensor::matmul) needs matching inner
 /// dimensions, checked at compile time. `*` is the element-wise product (unlike nalgebra's
@@ -31,8 +31,7 @@ pub struct Tensor<'t, const R: usize, const C: usize, T: Scalar = f64> {
     tape: &'t Tape<T>,
     /// Whether it needs a gradient in bit 32 (so recording an op needs no look-up of its
     /// operands' nodes) and its value offset in bits 0..32, which names its node (offsets grow
-    /// with the nodes). One integer, so a handle is a pointer and an integer and travels in
-    /// two registers.
+    /// with the nodes). One integer, so that with the value below a handle is three words.
     id: u64,
     /// A 1×1 tensor's value (zero for other shapes), so that scalar ops take their operands
     /// from registers: reading them back from the tape, just after the previous op stored

@@ -5,20 +5,7 @@
 //! multiply and stays accurate in the tails where `s·(1 − s)` or `1 − t²` would round to 0.
 
 use crate::scalar::lit;
-use crate::tape::{Slots, split_grads};
 use crate::{Scalar, Tensor};
-
-/// `∂x += ∂y ⊙ d` where the forward pass stored `d = ∂y/∂x` in the aux region at `b`.
-fn stored_derivative_backward<T: Scalar, const R: usize, const C: usize>(
-    s: Slots,
-    v: &[T],
-    g: &mut [T],
-) {
-    let n = R * C;
-    let (before, grad_out) = split_grads(g, s.out(), n);
-    let d = &v[s.b()..][..n];
-    s.grad_a(before, n, grad_out.iter().zip(d).map(|(&go, &d)| go * d));
-}
 
 /// Sigmoid's value and derivative where `e⁻ˣ` overflows (`x < −709.78` in f64): both round
 /// to `eˣ` (a subnormal, or 0 below `x ≈ −745.13`), as `σ(x) = eˣ/(1 + eˣ)` and
@@ -111,27 +98,6 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
                 return (((T::one() - e) / one_plus_e).copysign(x), d);
             }
             (t, d)
-        })
-    }
-
-    /// Records an element-wise op that computes its derivative with its value:
-    /// `f(x) = (y, ∂y/∂x)`. The derivatives go to the node's aux region, and the backward
-    /// rule is one multiply per element.
-    #[inline(always)]
-    fn map_with_derivative(self, f: impl Fn(T) -> (T, T)) -> Self {
-        let backward = stored_derivative_backward::<T, R, C>;
-        if R * C == 1 {
-            // [y, d] is also the partials layout: the walk runs the rule inline
-            return self.unary_scalar_op(backward, true, |x| {
-                let (y, d) = f(x);
-                [y, d]
-            });
-        }
-        self.unary_op(R * C, backward, |x, out| {
-            let (y, d) = out.split_at_mut(R * C);
-            for ((y, d), &x) in y.iter_mut().zip(d).zip(x) {
-                (*y, *d) = f(x);
-            }
         })
     }
 }

@@ -147,25 +147,16 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// assert_eq!(inv.sum().backward().wrt(x), Vector2::new(-0.25, -4.0)); // −x⁻²
     /// ```
     pub fn powi(self, n: i32) -> Self {
-        // y = xⁿ; aux d = n·xⁿ⁻¹
-        fn backward<T: Scalar, const R: usize, const C: usize>(s: Slots, v: &[T], g: &mut [T]) {
-            // ∂x += ∂y ⊙ d
-            let n = R * C;
-            let (before, grad_out) = split_grads(g, s.out(), n);
-            let d = &v[s.b()..][..n];
-            s.grad_a(before, n, grad_out.iter().zip(d).map(|(&go, &d)| go * d));
-        }
-        self.unary_op(R * C, backward::<T, R, C>, |x, out| {
-            let (y, d) = out.split_at_mut(R * C);
-            let n_t = lit::<T>(f64::from(n));
-            for ((y, d), &x) in y.iter_mut().zip(d).zip(x) {
-                *y = x.powi(n);
-                *d = match n {
-                    0 => T::zero(),             // also at x = 0, where 0·x⁻¹ is NaN
-                    i32::MIN => n_t * (*y / x), // n − 1 overflows i32: xⁿ⁻¹ = xⁿ/x
-                    _ => n_t * x.powi(n - 1),
-                };
-            }
+        // y = xⁿ; d = n·xⁿ⁻¹
+        let n_t = lit::<T>(f64::from(n));
+        self.map_with_derivative(|x| {
+            let y = x.powi(n);
+            let d = match n {
+                0 => T::zero(),            // also at x = 0, where 0·x⁻¹ is NaN
+                i32::MIN => n_t * (y / x), // n − 1 overflows i32: xⁿ⁻¹ = xⁿ/x
+                _ => n_t * x.powi(n - 1),
+            };
+            (y, d)
         })
     }
 

@@ -1,7 +1,7 @@
 //! The ops, one file per family. Each op computes its output and, right below, names its
 //! backward rule; the helpers here do the recording so op files hold only the math.
 
-use crate::tape::{BackwardFn, Op, Operand, same_tape};
+use crate::tape::{BackwardFn, Op, Operand, Slots, same_tape, split_grads};
 use crate::{Scalar, Tensor};
 
 mod activation;
@@ -194,6 +194,28 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
         })
     }
 
+    /// Records an element-wise op that computes its derivative with its value:
+    /// `f(x) = (y, ∂y/∂x)` (`sigmoid`, `tanh`, `powi`). The derivatives go to the node's aux
+    /// region (all outputs, then all derivatives) and the rule is one multiply per element,
+    /// [`stored_derivative_backward`]; a 1×1 output's `[y, d]` is the partials layout, so the
+    /// walk runs it inline.
+    #[inline(always)]
+    pub(crate) fn map_with_derivative(self, f: impl Fn(T) -> (T, T)) -> Self {
+        let backward = stored_derivative_backward::<T, R, C>;
+        if R * C == 1 {
+            return self.unary_scalar_op(backward, true, |x| {
+                let (y, d) = f(x);
+                [y, d]
+            });
+        }
+        self.unary_op(R * C, backward, |x, out| {
+            let (y, d) = out.split_at_mut(R * C);
+            for ((y, d), &x) in y.iter_mut().zip(d).zip(x) {
+                (*y, *d) = f(x);
+            }
+        })
+    }
+
     /// Records an element-wise op of the operand and a plain scalar `c`, which is kept in a
     /// one-scalar aux region (at `Slots::b`) for the backward rule. With `c_is_derivative`
     /// (`x·c`), a 1×1 output's `[y, c]` doubles as `[y, ∂y/∂x]` and takes the shared partials
@@ -217,6 +239,19 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
             aux[0] = c;
         })
     }
+}
+
+/// `∂x += ∂y ⊙ d` where the forward pass stored `d = ∂y/∂x` in the aux region at `b`: the
+/// rule of [`map_with_derivative`](Tensor::map_with_derivative).
+fn stored_derivative_backward<T: Scalar, const R: usize, const C: usize>(
+    s: Slots,
+    v: &[T],
+    g: &mut [T],
+) {
+    let n = R * C;
+    let (before, grad_out) = split_grads(g, s.out(), n);
+    let d = &v[s.b()..][..n];
+    s.grad_a(before, n, grad_out.iter().zip(d).map(|(&go, &d)| go * d));
 }
 
 #[cfg(test)]
@@ -274,6 +309,14 @@ mod tests {
             same_on_both_paths!(v, |x| x / x);
             same_on_both_paths!(v, |x| x.max(x * 0.5));
             same_on_both_paths!(v, |x| x.min(x * 0.5));
+            same_on_both_paths!(v, |x| x.powi(0));
+            same_on_both_paths!(v, |x| x.powi(-2));
+            // distinct operands (the cases above reuse one)
+            same_on_both_paths!(v, |x| x + x * 0.5);
+            same_on_both_paths!(v, |x| x - x * 0.5);
+            same_on_both_paths!(v, |x| x * (x + 0.5));
+            same_on_both_paths!(v, |x| x / (x + 0.5));
+            same_on_both_paths!(v, |x| (x * 0.5).max(x));
             same_on_both_paths!(v, |x| (x * x).exp() * x.sigmoid());
         }
     }
