@@ -5,7 +5,7 @@
 #![allow(dead_code, clippy::new_without_default)]
 
 use nalgebra::{SMatrix, SVector};
-use shapegrad::Scalar;
+use shapegrad::{Scalar, Tape, Tensor};
 
 fn sigmoid<T: Scalar>(x: T) -> T {
     T::one() / (T::one() + (-x).exp())
@@ -38,6 +38,28 @@ pub fn graph_by_hand(x: [f64; 2], w: [f64; 4], grad: &mut [f64; 6]) -> f64 {
     let dz0 = z2 * dz6 + dz2 * z2 * (1.0 - z2);
     *grad = [dz0, dz1, dz0, dz1, dc1, dc2];
     y
+}
+
+/// The notebook's graph function (TEST 8) recorded on `tape` as the bench times it, with
+/// primitive `sigmoid` and `tanh`: returns `y` and the leaves `[x1, x2, b1, b2, c1, c2]` (the
+/// order of `graph_by_hand`'s gradients). The bench, `tests/baselines.rs` and `tests/alloc.rs`
+/// all record it through here.
+#[inline(always)]
+pub fn graph_on_tape(
+    tape: &Tape<f64>,
+    x: [f64; 2],
+    w: [f64; 4],
+) -> (Tensor<'_, 1, 1>, [Tensor<'_, 1, 1>; 6]) {
+    // (`[..].map(|v| tape.var_scalar(v))` reads nicer but std's array `map` adds copying)
+    let ([v1, v2], [v3, v4, v5, v6]) = (x, w);
+    let (x1, x2) = (tape.var_scalar(v1), tape.var_scalar(v2));
+    let (b1, b2) = (tape.var_scalar(v3), tape.var_scalar(v4));
+    let (c1, c2) = (tape.var_scalar(v5), tape.var_scalar(v6));
+    let z0 = x1 + b1;
+    let z2 = z0.sigmoid();
+    let z5 = (x2 + b2).sigmoid().tanh() * c2;
+    let y = z0 * z2 * c1 + z2 * z5;
+    (y, [x1, x2, b1, b2, c1, c2])
 }
 
 /// Parameters of `σ(W2 σ(W1 x + b1) + b2)` with `N` inputs, `H` hidden units, `O` outputs;

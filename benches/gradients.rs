@@ -14,7 +14,7 @@ use std::hint::black_box;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use shapegrad::{Gradients, Scalar, Tape};
 
-use baseline::{Net, NetGrads, chain_by_hand, graph_by_hand};
+use baseline::{Net, NetGrads, chain_by_hand, graph_by_hand, graph_on_tape};
 
 /// The notebook's first inputs1 entry (its TEST 8 trace): x = [-1, 4], w = [-7, -6, 5, 0].
 const GRAPH_X: [f64; 2] = [-1.0, 4.0];
@@ -27,18 +27,9 @@ const GRAPH_W: [f64; 4] = [-7.0, -6.0, 5.0, 0.0];
 #[inline(never)]
 fn graph_step(tape: &mut Tape<f64>, grads: &mut Gradients<f64>) {
     tape.clear();
-    // (`[..].map(|v| tape.var_scalar(v))` reads nicer but std's array `map` adds
-    // ~30 ns of copying here; see docs/benchmarks.md)
-    let ([v1, v2], [v3, v4, v5, v6]) = (black_box(GRAPH_X), black_box(GRAPH_W));
-    let (x1, x2) = (tape.var_scalar(v1), tape.var_scalar(v2));
-    let (b1, b2) = (tape.var_scalar(v3), tape.var_scalar(v4));
-    let (c1, c2) = (tape.var_scalar(v5), tape.var_scalar(v6));
-    let z0 = x1 + b1;
-    let z2 = z0.sigmoid();
-    let z5 = (x2 + b2).sigmoid().tanh() * c2;
-    let y = z0 * z2 * c1 + z2 * z5;
+    let (y, leaves) = graph_on_tape(tape, black_box(GRAPH_X), black_box(GRAPH_W));
     y.backward_into(grads);
-    for t in [x1, x2, b1, b2, c1, c2] {
+    for t in leaves {
         black_box(grads.slice(t));
     }
 }

@@ -16,14 +16,14 @@ mod baseline;
 use nalgebra::SVector;
 use shapegrad::{Gradients, Scalar, Tape};
 
-use baseline::{Net, NetGrads, chain_by_hand, graph_by_hand};
+use baseline::{Net, NetGrads, chain_by_hand, graph_by_hand, graph_on_tape};
 
 // ---------------------------------------------------------------------------------------------
 // the notebook's graph function (TEST 8)
 
-/// The graph function recorded exactly as `benches/gradients.rs` records it (primitive
-/// `sigmoid` and `tanh`, reused tape and `Gradients`, zero-copy reads): `y` and the gradients
-/// in `graph_by_hand`'s order `[x1, x2, b1, b2, c1, c2]`.
+/// The graph function recorded exactly as `benches/gradients.rs` records it (`graph_on_tape`,
+/// with primitive `sigmoid` and `tanh`; reused tape and `Gradients`, zero-copy reads): `y` and
+/// the gradients in `graph_by_hand`'s order `[x1, x2, b1, b2, c1, c2]`.
 fn graph_shapegrad(
     tape: &mut Tape<f64>,
     grads: &mut Gradients<f64>,
@@ -31,16 +31,8 @@ fn graph_shapegrad(
     w: [f64; 4],
 ) -> (f64, [f64; 6]) {
     tape.clear();
-    let ([v1, v2], [v3, v4, v5, v6]) = (x, w);
-    let (x1, x2) = (tape.var_scalar(v1), tape.var_scalar(v2));
-    let (b1, b2) = (tape.var_scalar(v3), tape.var_scalar(v4));
-    let (c1, c2) = (tape.var_scalar(v5), tape.var_scalar(v6));
-    let z0 = x1 + b1;
-    let z2 = z0.sigmoid();
-    let z5 = (x2 + b2).sigmoid().tanh() * c2;
-    let y = z0 * z2 * c1 + z2 * z5;
+    let (y, leaves) = graph_on_tape(tape, x, w);
     y.backward_into(grads);
-    let leaves = [x1, x2, b1, b2, c1, c2];
     // every leaf is on the path to y, so every slice is there
     let grad = leaves.map(|t| grads.slice(t).expect("leaf on the path")[0]);
     (y.item(), grad)

@@ -114,11 +114,8 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
         f: impl Fn(T, T) -> T,
     ) -> Self {
         if R * C == 1 {
-            let (_, _, op) = self.binary_record(rhs, name, backward);
-            let y = self
-                .tape()
-                .record_scalar(op, [f(self.scalar(), rhs.scalar())]);
-            return y.retype();
+            let y = f(self.scalar(), rhs.scalar());
+            return self.binary_scalar_op(rhs, name, backward, false, [y]);
         }
         self.zip_matrix(rhs, name, backward, f)
     }
@@ -136,12 +133,29 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
         f: impl Fn(T, T) -> (T, [T; 2]),
     ) -> Self {
         if R * C == 1 {
-            let (_, _, op) = self.binary_record(rhs, name, backward);
             let (y, [da, db]) = f(self.scalar(), rhs.scalar());
-            let y = self.tape().record_scalar(op.with_partials(), [y, da, db]);
-            return y.retype();
+            return self.binary_scalar_op(rhs, name, backward, true, [y, da, db]);
         }
         self.zip_matrix(rhs, name, backward, |a, b| f(a, b).0)
+    }
+
+    /// Records a two-operand op of 1×1 tensors whose output and aux scalars `out` are
+    /// computed (from the handles' values): with `partials`, `out` is `[y, ∂y/∂a, ∂y/∂b]`
+    /// for the shared partials rule. Only called when `R·C = 1`.
+    #[inline(always)]
+    fn binary_scalar_op<const K: usize>(
+        self,
+        rhs: Self,
+        name: &'static str,
+        backward: BackwardFn<T>,
+        partials: bool,
+        out: [T; K],
+    ) -> Self {
+        let (_, _, mut op) = self.binary_record(rhs, name, backward);
+        if partials {
+            op = op.with_partials();
+        }
+        self.tape().record_scalar(op, out).retype()
     }
 
     /// The general path of [`zip_op`](Tensor::zip_op): `out[i] = f(a[i], b[i])`.
