@@ -71,6 +71,7 @@ impl<T: Scalar> Tape<T> {
     /// let grads = x.exp().sum().backward();
     /// assert_eq!(grads.wrt(x), x.value().map(f64::exp));
     /// ```
+    #[inline]
     pub fn var<const R: usize, const C: usize>(
         &self,
         value: SMatrix<T, R, C>,

@@ -17,6 +17,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// assert_eq!(s.item(), 21.0);
     /// assert_eq!(s.backward().wrt(x), Matrix2x3::repeat(1.0));
     /// ```
+    #[inline]
     pub fn sum(self) -> Tensor<'t, 1, 1, T> {
         // y = Σ x
         fn backward<T: Scalar, const R: usize, const C: usize>(s: Slots, _: &[T], g: &mut [T]) {
