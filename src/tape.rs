@@ -743,8 +743,8 @@ impl<T: Scalar> Tape<T> {
                 write = WRITE | ((w.reached[a] == stamp) as u32 * SEEN);
                 w.reached[a] = stamp;
             }
-            // `b` may be an aux offset (past `reached`) when it is no operand, hence the flag
-            // test first; a reused operand (`x * x`) was just stamped for `a`, so `b` adds
+            // `b` is an aux offset when it is no operand, hence the flag test first; a reused
+            // operand (`x * x`) was just stamped for `a`, so `b` adds
             if at.flags & GRAD_B != 0 {
                 write |= (WRITE | ((w.reached[b] == stamp) as u32 * SEEN)) << 2;
                 w.reached[b] = stamp;
