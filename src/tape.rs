@@ -1012,24 +1012,32 @@ impl<T: Scalar> Gradients<T> {
     /// assert_eq!(grads.slice(a), Some(&[3.0, 3.0, 3.0, 3.0][..]));
     /// ```
     pub fn slice<const R: usize, const C: usize>(&self, x: Tensor<'_, R, C, T>) -> Option<&[T]> {
+        // no walk has session tape 0, so one comparison covers both panics
+        if x.tape().session() != self.session {
+            self.wrong_session();
+        }
+        self.region(x.offset(), R * C)
+    }
+
+    /// The panic of [`slice`](Gradients::slice) for a tensor of another recording, or for
+    /// gradients no walk has filled.
+    #[cold]
+    #[inline(never)]
+    #[track_caller]
+    fn wrong_session(&self) -> ! {
         assert!(
             self.session.tape != 0,
             "shapegrad: `Gradients::wrt` on gradients no backward has filled"
         );
-        assert!(
-            x.tape().session() == self.session,
-            "shapegrad: `Gradients::wrt` got a tensor from another tape or recording"
-        );
-        self.region(x.offset(), R * C)
+        panic!("shapegrad: `Gradients::wrt` got a tensor from another tape or recording")
     }
 
     /// The gradient region at `start`, if this walk wrote it.
     pub(crate) fn region(&self, start: usize, len: usize) -> Option<&[T]> {
-        let end = start + len;
-        if end > self.data.len() || self.reached.get(start) != Some(&self.stamp) {
+        if self.reached.get(start) != Some(&self.stamp) {
             return None;
         }
-        Some(&self.data[start..end])
+        self.data.get(start..start + len)
     }
 
     /// The recording these gradients belong to.
