@@ -41,13 +41,23 @@ impl<const R: usize, const C: usize> Visit<R, C> for SameOnStaleTape<R, C> {
         let x = stale.var(self.x);
         let y = f.eval(x);
         let (value2, grad2) = (y.item(), y.backward().wrt(x));
-        assert!(stale.scalars() < STALE, "{name}: the NaN recording was too short");
+        assert!(
+            stale.scalars() < STALE,
+            "{name}: the NaN recording was too short"
+        );
 
-        assert_eq!(value.to_bits(), value2.to_bits(), "{name} at {R}×{C}: value");
+        assert_eq!(
+            value.to_bits(),
+            value2.to_bits(),
+            "{name} at {R}×{C}: value"
+        );
         for (g, g2) in grad.iter().zip(grad2.iter()) {
             assert_eq!(g.to_bits(), g2.to_bits(), "{name} at {R}×{C}: gradient");
         }
-        assert!(value.is_finite(), "{name} at {R}×{C}: the point must give a finite value");
+        assert!(
+            value.is_finite(),
+            "{name} at {R}×{C}: the point must give a finite value"
+        );
         self.checked += 1;
     }
 }
