@@ -471,7 +471,9 @@ impl<T: Scalar> Tape<T> {
     }
 
     /// An empty tape with room for `nodes` recorded ops holding `scalars` values in total,
-    /// so that recording up to that size does not allocate.
+    /// so that recording up to that size does not allocate. The room is allocated and
+    /// initialised here (24 bytes a node, one `T` a scalar), so the memory is committed up
+    /// front rather than on first use.
     ///
     /// # Examples
     ///
