@@ -126,8 +126,10 @@ fn chain(c: &mut Criterion) {
 
 /// Four independent chains `z ← z·c + z·z·k` interleaved, 250 steps each: the same 4000
 /// recorded ops as `chain/1000`, but consecutive ops do not depend on each other, so the
-/// difference to `chain/1000` is what the serial chain loses to latency (every value and
-/// gradient goes through the tape's memory).
+/// difference to `chain/1000` is what the serial chain loses to latency. (In the second
+/// session, with every value and gradient read back from the tape's memory, that was
+/// 1.5 ns per op; with values in the handles and the walk's carried gradient, none:
+/// `docs/benchmarks.md`.)
 fn chain_interleaved(c: &mut Criterion) {
     let (z0, cc, k) = (0.8, 1.5, -0.5);
     let mut group = c.benchmark_group("chain_interleaved");
