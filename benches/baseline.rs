@@ -5,7 +5,7 @@
 #![allow(dead_code, clippy::new_without_default)]
 
 use nalgebra::{SMatrix, SVector};
-use shapegrad::{Scalar, Tape, Tensor};
+use shapegrad::{Param, Scalar, Tape, Tensor};
 
 fn sigmoid<T: Scalar>(x: T) -> T {
     T::one() / (T::one() + (-x).exp())
@@ -71,6 +71,34 @@ pub struct Net<T: Scalar, const N: usize, const H: usize, const O: usize> {
     pub b2: SVector<T, O>,
 }
 
+/// The net's weights and biases as `Param`s on a tape, kept by `clear` (as a training loop
+/// keeps them): what the bench, `tests/baselines.rs` and `tests/alloc.rs` record the net with.
+pub struct NetParams<T: Scalar, const N: usize, const H: usize, const O: usize> {
+    pub w1: Param<H, N, T>,
+    pub b1: Param<H, 1, T>,
+    pub w2: Param<O, H, T>,
+    pub b2: Param<O, 1, T>,
+}
+
+impl<T: Scalar, const N: usize, const H: usize, const O: usize> NetParams<T, N, H, O> {
+    /// Records `Σ σ(W2 σ(W1 x + b1) + b2)` on `tape` with `x` a variable: returns the loss
+    /// and `x`'s tensor.
+    #[inline(always)]
+    pub fn loss_on<'t>(
+        &self,
+        tape: &'t Tape<T>,
+        x: SVector<T, N>,
+    ) -> (Tensor<'t, 1, 1, T>, Tensor<'t, N, 1, T>) {
+        let x = tape.var(x);
+        let (w1, b1) = (tape.get(self.w1), tape.get(self.b1));
+        let (w2, b2) = (tape.get(self.w2), tape.get(self.b2));
+        let loss = (w2.matmul((w1.matmul(x) + b1).sigmoid()) + b2)
+            .sigmoid()
+            .sum();
+        (loss, x)
+    }
+}
+
 /// Gradients of the net's loss `Σ y`, preallocated once and overwritten every step.
 pub struct NetGrads<T: Scalar, const N: usize, const H: usize, const O: usize> {
     pub x: SVector<T, N>,
@@ -105,6 +133,16 @@ impl<T: Scalar, const N: usize, const H: usize, const O: usize> Net<T, N, H, O> 
             b1: SVector::from_fn(|i, _| nalgebra::convert(0.1 * (i as f64 * 0.5).cos())),
             w2,
             b2: SVector::from_fn(|i, _| nalgebra::convert(-0.05 * i as f64)),
+        }
+    }
+
+    /// The weights and biases as parameters of `tape`.
+    pub fn params_on(&self, tape: &mut Tape<T>) -> NetParams<T, N, H, O> {
+        NetParams {
+            w1: tape.param_from_slice::<H, N>(self.w1.as_slice()),
+            b1: tape.param(self.b1),
+            w2: tape.param_from_slice::<O, H>(self.w2.as_slice()),
+            b2: tape.param(self.b2),
         }
     }
 

@@ -57,23 +57,20 @@ fn net<T: Scalar, const N: usize, const H: usize, const O: usize>(c: &mut Criter
     let x = Net::<T, N, H, O>::input();
     // The parameters live on the tape (kept by `clear`); the input is recorded every step.
     let mut tape = Tape::<T>::new();
-    let w1 = tape.param_from_slice::<H, N>(net.w1.as_slice());
-    let b1 = tape.param(net.b1);
-    let w2 = tape.param_from_slice::<O, H>(net.w2.as_slice());
-    let b2 = tape.param(net.b2);
+    let p = net.params_on(&mut tape);
     let mut grads = Gradients::new();
     group.bench_function("shapegrad", |b| {
         b.iter(|| {
             tape.clear();
-            let x = tape.var(black_box(x));
-            let (w1t, b1t, w2t, b2t) = (tape.get(w1), tape.get(b1), tape.get(w2), tape.get(b2));
-            let loss = (w2t.matmul((w1t.matmul(x) + b1t).sigmoid()) + b2t)
-                .sigmoid()
-                .sum();
+            let (loss, x) = p.loss_on(&tape, black_box(x));
             loss.backward_into(&mut grads);
             black_box(loss.item());
-            black_box((grads.slice(x), grads.param_slice(w1), grads.param_slice(b1)));
-            black_box((grads.param_slice(w2), grads.param_slice(b2)));
+            black_box((
+                grads.slice(x),
+                grads.param_slice(p.w1),
+                grads.param_slice(p.b1),
+            ));
+            black_box((grads.param_slice(p.w2), grads.param_slice(p.b2)));
         })
     });
     let mut g = NetGrads::<T, N, H, O>::new();

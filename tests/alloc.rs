@@ -172,26 +172,19 @@ fn net_16_32_8_with_params_allocates_nothing_in_steady_state() {
     let net = Net::<f64, 16, 32, 8>::new();
     let x0 = Net::<f64, 16, 32, 8>::input();
     let mut tape = Tape::<f64>::new();
-    let w1 = tape.param_from_slice::<32, 16>(net.w1.as_slice());
-    let b1 = tape.param(net.b1);
-    let w2 = tape.param_from_slice::<8, 32>(net.w2.as_slice());
-    let b2 = tape.param(net.b2);
+    let p = net.params_on(&mut tape);
     let mut grads = Gradients::new();
     assert_steady_state_allocates_nothing("net (16, 32, 8) with Params", || {
         tape.clear();
-        let x = tape.var(black_box(x0));
-        let (w1t, b1t, w2t, b2t) = (tape.get(w1), tape.get(b1), tape.get(w2), tape.get(b2));
-        let loss = (w2t.matmul((w1t.matmul(x) + b1t).sigmoid()) + b2t)
-            .sigmoid()
-            .sum();
+        let (loss, x) = p.loss_on(&tape, black_box(x0));
         loss.backward_into(&mut grads);
         let sum = |g: Option<&[f64]>| g.expect("on the path").iter().sum::<f64>();
         loss.item()
             + sum(grads.slice(x))
-            + sum(grads.param_slice(w1))
-            + sum(grads.param_slice(b1))
-            + sum(grads.param_slice(w2))
-            + sum(grads.param_slice(b2))
+            + sum(grads.param_slice(p.w1))
+            + sum(grads.param_slice(p.b1))
+            + sum(grads.param_slice(p.w2))
+            + sum(grads.param_slice(p.b2))
     });
 }
 

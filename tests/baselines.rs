@@ -157,27 +157,20 @@ fn net_bench_steps<T: Scalar, const N: usize, const H: usize, const O: usize>(
     steps: usize,
 ) -> Vec<NetResult<T>> {
     let mut tape = Tape::<T>::new();
-    let w1 = tape.param_from_slice::<H, N>(net.w1.as_slice());
-    let b1 = tape.param(net.b1);
-    let w2 = tape.param_from_slice::<O, H>(net.w2.as_slice());
-    let b2 = tape.param(net.b2);
+    let p = net.params_on(&mut tape);
     let mut grads = Gradients::new();
     (0..steps)
         .map(|_| {
             tape.clear();
-            let x = tape.var(*x0);
-            let (w1t, b1t, w2t, b2t) = (tape.get(w1), tape.get(b1), tape.get(w2), tape.get(b2));
-            let loss = (w2t.matmul((w1t.matmul(x) + b1t).sigmoid()) + b2t)
-                .sigmoid()
-                .sum();
+            let (loss, x) = p.loss_on(&tape, *x0);
             loss.backward_into(&mut grads);
             NetResult {
                 loss: loss.item(),
                 x: read(grads.slice(x)),
-                w1: read(grads.param_slice(w1)),
-                b1: read(grads.param_slice(b1)),
-                w2: read(grads.param_slice(w2)),
-                b2: read(grads.param_slice(b2)),
+                w1: read(grads.param_slice(p.w1)),
+                b1: read(grads.param_slice(p.b1)),
+                w2: read(grads.param_slice(p.w2)),
+                b2: read(grads.param_slice(p.b2)),
             }
         })
         .collect()
