@@ -177,6 +177,8 @@
 #![doc(test(attr(deny(warnings))))]
 
 mod check;
+mod engine;
+mod gradients;
 #[cfg(feature = "hessian")]
 mod hessian;
 mod jacobian;
@@ -192,6 +194,7 @@ mod tensor;
 mod testutil;
 
 pub use check::{GradCheck, GradCheckReport, check_gradient, check_gradient_with};
+pub use gradients::Gradients;
 #[cfg(feature = "hessian")]
 pub use hessian::{hessian, hvp};
 pub use jacobian::jacobian;
@@ -200,7 +203,7 @@ pub use num_dual;
 pub use param::Param;
 pub use scalar::Scalar;
 pub use scalar_fn::ScalarFn;
-pub use tape::{Gradients, Tape};
+pub use tape::Tape;
 pub use tensor::Tensor;
 
 #[doc = include_str!("../README.md")]
