@@ -19,6 +19,7 @@ fn sigmoid_far_left<T: Scalar>(x: T) -> (T, T) {
     (y, y)
 }
 
+/// # Activations
 impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// The logistic function `σ(x) = 1 / (1 + e⁻ˣ)`, element-wise. Backward:
     /// `∂x += ∂y ⊙ σ(x)·σ(−x)`.

@@ -4,6 +4,7 @@
 use super::Rule;
 use crate::{Scalar, Tensor};
 
+/// # Broadcasting
 impl<'t, T: Scalar> Tensor<'t, 1, 1, T> {
     /// The 1×1 value repeated into an `R×C` tensor: `yᵢⱼ = x`. Backward: `∂x += Σᵢⱼ ∂yᵢⱼ`.
     ///
@@ -35,6 +36,7 @@ impl<'t, T: Scalar> Tensor<'t, 1, 1, T> {
     }
 }
 
+/// # Broadcasting
 impl<'t, const R: usize, T: Scalar> Tensor<'t, R, 1, T> {
     /// The column vector repeated as each of `C` columns: `yᵢⱼ = xᵢ` (for `W x + b` on a
     /// batch of `C` columns). Backward: `∂xᵢ += Σⱼ ∂yᵢⱼ`.
@@ -61,14 +63,17 @@ impl<'t, const R: usize, T: Scalar> Tensor<'t, R, 1, T> {
             r.grad_x.add(row_sums);
         }
         let forward = |x: &[T], out: &mut [T]| {
-            for (k, o) in out.iter_mut().enumerate() {
-                *o = x[k % R]; // out has R·C scalars: R > 0 here
+            if R > 0 {
+                for column in out.chunks_exact_mut(R) {
+                    column.copy_from_slice(x);
+                }
             }
         };
         self.record_unary(0, forward, backward::<T, R, C>)
     }
 }
 
+/// # Broadcasting
 impl<'t, const C: usize, T: Scalar> Tensor<'t, 1, C, T> {
     /// The row vector repeated as each of `R` rows: `yᵢⱼ = xⱼ`. Backward: `∂xⱼ += Σᵢ ∂yᵢⱼ`.
     ///
@@ -93,8 +98,10 @@ impl<'t, const C: usize, T: Scalar> Tensor<'t, 1, C, T> {
             r.grad_x.add(sums);
         }
         let forward = |x: &[T], out: &mut [T]| {
-            for (k, o) in out.iter_mut().enumerate() {
-                *o = x[k / R]; // out has R·C scalars: R > 0 here
+            if R > 0 {
+                for (column, &v) in out.chunks_exact_mut(R).zip(x) {
+                    column.fill(v);
+                }
             }
         };
         self.record_unary(0, forward, backward::<T, R, C>)

@@ -16,6 +16,7 @@ pub(super) fn elementwise<T: Scalar>(x: &[T], out: &mut [T], f: impl Fn(T) -> T)
     }
 }
 
+/// # Exponentials, logarithms and powers
 impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// `eˣ`, element-wise. Backward: `∂x += ∂y ⊙ y`.
     ///

@@ -52,6 +52,7 @@ fn extremum_backward<T: Scalar, const R: usize, const C: usize, const MAX: bool>
     );
 }
 
+/// # Kinks: absolute value, rectifier, maximum and minimum
 impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// The absolute value `|x|`, element-wise. Backward: `∂x += ∂y ⊙ sign(x)`, with
     /// `sign(0) = 0` (PyTorch's subgradient at the kink).

@@ -5,6 +5,7 @@ use nalgebra::{SMatrixView, SMatrixViewMut};
 use super::{Rule, Write};
 use crate::{Scalar, Tensor};
 
+/// # Matrix product
 impl<'t, const R: usize, const K: usize, T: Scalar> Tensor<'t, R, K, T> {
     /// The matrix product `A·B` of an `R×K` and a `K×C` tensor; a mismatched `K` does not
     /// compile. Backward: `∂A += ∂C·Bᵀ`, `∂B += Aᵀ·∂C`.

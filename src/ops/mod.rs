@@ -35,7 +35,7 @@ pub(crate) mod softmax;
 mod trig;
 mod tuned;
 
-/// # The op-author interface (crate-internal)
+// The op-author interface (crate-internal).
 impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// Records an element-wise op of one operand: `f(x) = (y, ∂y/∂x)`. The derivatives are
     /// stored after the outputs and the backward rule is `∂x += ∂y ⊙ ∂y/∂x`.

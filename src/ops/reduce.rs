@@ -15,6 +15,7 @@ use super::Rule;
 use crate::scalar::lit;
 use crate::{Scalar, Tensor};
 
+/// # Reductions
 impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// `Σᵢⱼ xᵢⱼ`, the sum of all elements, as a 1×1 tensor. Backward: `∂x += ∂y` in every
     /// element.
@@ -168,6 +169,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     }
 }
 
+/// # Reductions of column vectors
 impl<'t, const N: usize, T: Scalar> Tensor<'t, N, 1, T> {
     /// The dot product of two column vectors, `aᵀb = Σᵢ aᵢbᵢ`, as a 1×1 tensor. Backward:
     /// `∂a += ∂y·b`, `∂b += ∂y·a`.

@@ -3,6 +3,7 @@
 use super::Rule;
 use crate::{Scalar, Tensor};
 
+/// # Shape
 impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// The transpose `xᵀ`, an `R×C` tensor becoming `C×R`: `yⱼᵢ = xᵢⱼ`. Backward:
     /// `∂x += (∂y)ᵀ`.

@@ -50,6 +50,7 @@ pub(crate) fn columns<T, const K: usize>(v: &[T]) -> std::slice::ChunksExact<'_,
     v.chunks_exact(K.max(1))
 }
 
+/// # Softmax (per column)
 impl<'t, const K: usize, const B: usize, T: Scalar> Tensor<'t, K, B, T> {
     /// The softmax of each column, `yₖ = e^{xₖ} / Σⱼ e^{xⱼ}`, computed as
     /// `e^{xₖ − m} / Σⱼ e^{xⱼ − m}` with `m` the column maximum. Backward, per column:

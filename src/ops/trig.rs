@@ -5,6 +5,7 @@
 
 use crate::{Scalar, Tensor};
 
+/// # Trigonometry
 impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// The sine `sin x`, element-wise. Backward: `∂x += ∂y ⊙ cos x`.
     ///
