@@ -157,3 +157,31 @@ impl<T: Scalar> Tape<T> {
         grads.finish(self.session(), inner.param_nodes);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+
+    use crate::engine::Rule;
+    use crate::{Gradients, Tape};
+
+    #[test]
+    fn a_walk_that_panics_leaves_gradients_refusing_tensors() {
+        // A rule that panics half way through a walk: the `Gradients` it was writing must not
+        // answer for the recording afterwards (it used to read zeros for whatever the walk
+        // had not reached).
+        fn panicking<T>(_: Rule<'_, T>) {
+            panic!("rule failed");
+        }
+        let tape = Tape::<f64>::new();
+        let x = tape.var_scalar(2.0);
+        let mut grads = Gradients::new();
+        (x * 3.0).backward_into(&mut grads);
+        assert_eq!(grads.wrt(x)[0], 3.0);
+        let y = x.record_unary::<1, 1>(0, |x, out| out[0] = x[0], panicking::<f64>);
+        let walk = catch_unwind(AssertUnwindSafe(|| (y * 2.0).backward_into(&mut grads)));
+        assert!(walk.is_err());
+        let read = catch_unwind(AssertUnwindSafe(|| grads.wrt(x)));
+        assert!(read.is_err(), "a half-walked Gradients answered");
+    }
+}
