@@ -116,6 +116,7 @@ impl<T: Scalar> Gradients<T> {
     /// assert_eq!(grads.wrt(x), Vector2::new(2.0, 4.0));
     /// assert_eq!(grads.wrt(unused)[0], 0.0);
     /// ```
+    #[track_caller]
     pub fn wrt<const R: usize, const C: usize>(&self, x: Tensor<'_, R, C, T>) -> SMatrix<T, R, C> {
         matrix_or_zeros(self.slice(x))
     }
@@ -138,6 +139,7 @@ impl<T: Scalar> Gradients<T> {
     /// let grads = (a * 3.0).sum().backward();
     /// assert_eq!(grads.slice(a), Some(&[3.0, 3.0, 3.0, 3.0][..]));
     /// ```
+    #[track_caller]
     pub fn slice<const R: usize, const C: usize>(&self, x: Tensor<'_, R, C, T>) -> Option<&[T]> {
         // no walk has session tape 0, so one comparison covers both panics
         if x.tape().session() != self.session {

@@ -66,6 +66,7 @@ use crate::{Scalar, Tensor};
 /// assert_eq!(l.item(), 2.5); // (1² + 2²) / 2
 /// assert_eq!(l.backward().wrt(pred), Vector2::new(1.0, 2.0)); // 2(pred − target)/2
 /// ```
+#[track_caller]
 pub fn mse<'t, const R: usize, const C: usize, T: Scalar>(
     pred: Tensor<'t, R, C, T>,
     target: Tensor<'t, R, C, T>,
@@ -104,6 +105,7 @@ pub fn mse<'t, const R: usize, const C: usize, T: Scalar>(
 /// // (σ(x) − t)/2 = ((½ − 0)/2, (0 − 1)/2)
 /// assert_eq!(l.backward().wrt(x), Vector2::new(0.25, -0.5));
 /// ```
+#[track_caller]
 pub fn bce_with_logits<'t, const R: usize, const C: usize, T: Scalar>(
     logits: Tensor<'t, R, C, T>,
     targets: Tensor<'t, R, C, T>,
@@ -175,6 +177,7 @@ fn sigmoid<T: Scalar>(x: T) -> T {
 /// assert_relative_eq!(g, Matrix2::new(0.125, 0.5, -0.125, -0.5), max_relative = 1e-15);
 /// # let _ = Vector2::<f64>::zeros();
 /// ```
+#[track_caller]
 pub fn cross_entropy<'t, const K: usize, const B: usize, T: Scalar>(
     logits: Tensor<'t, K, B, T>,
     classes: &[usize; B],
@@ -247,6 +250,7 @@ pub fn cross_entropy<'t, const K: usize, const B: usize, T: Scalar>(
 /// assert_relative_eq!(l.item(), 4.0_f64.ln(), max_relative = 1e-15); // −ln ¼
 /// assert_relative_eq!(l.backward().wrt(x), Vector2::new(-0.75, 0.75), max_relative = 1e-15);
 /// ```
+#[track_caller]
 pub fn cross_entropy_one_hot<'t, const K: usize, const B: usize, T: Scalar>(
     logits: Tensor<'t, K, B, T>,
     targets: Tensor<'t, K, B, T>,

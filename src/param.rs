@@ -126,6 +126,7 @@ impl<T: Scalar> Tape<T> {
     /// let b = tape.param_from_slice::<2, 1>(&[0.5, -0.5]);
     /// assert_eq!(tape.param_value(b), nalgebra::Vector2::new(0.5, -0.5));
     /// ```
+    #[track_caller]
     pub fn param_from_slice<const R: usize, const C: usize>(
         &mut self,
         values: &[T],
@@ -139,6 +140,7 @@ impl<T: Scalar> Tape<T> {
         self.new_param(values.iter().copied())
     }
 
+    #[track_caller]
     fn check_param<const R: usize, const C: usize>(&self, p: Param<R, C, T>, op: &str) {
         assert!(
             p.tape == self.session().tape,
@@ -163,6 +165,7 @@ impl<T: Scalar> Tape<T> {
     /// assert_eq!(tape.len(), n); // nothing recorded
     /// assert_eq!((t * t).sum().backward().wrt(t), nalgebra::Vector2::new(6.0, 8.0));
     /// ```
+    #[track_caller]
     pub fn get<const R: usize, const C: usize>(&self, p: Param<R, C, T>) -> Tensor<'_, R, C, T> {
         self.check_param(p, "Tape::get");
         let value = if R * C == 1 {
@@ -186,6 +189,7 @@ impl<T: Scalar> Tape<T> {
     /// let w = tape.param(nalgebra::Vector2::new(3.0, 4.0));
     /// assert_eq!(tape.param_value(w), nalgebra::Vector2::new(3.0, 4.0));
     /// ```
+    #[track_caller]
     pub fn param_value<const R: usize, const C: usize>(
         &self,
         p: Param<R, C, T>,
@@ -209,6 +213,7 @@ impl<T: Scalar> Tape<T> {
     /// tape.param_mut(w)[1] = 5.0;
     /// assert_eq!(tape.param_value(w), nalgebra::Vector2::new(3.0, 5.0));
     /// ```
+    #[track_caller]
     pub fn param_mut<const R: usize, const C: usize>(
         &mut self,
         p: Param<R, C, T>,
@@ -258,6 +263,7 @@ impl<T: Scalar> Tape<T> {
     /// });
     /// assert_eq!(tape.param_value(w), Vector2::new(0.5, 1.0));
     /// ```
+    #[track_caller]
     pub fn update_params(
         &mut self,
         grads: &Gradients<T>,
@@ -289,6 +295,7 @@ impl<T: Scalar> Gradients<T> {
     /// let grads = (tape.get(w) * 2.0).sum().backward();
     /// assert_eq!(grads.param_slice(w), Some(&[2.0, 2.0][..]));
     /// ```
+    #[track_caller]
     pub fn param_slice<const R: usize, const C: usize>(&self, p: Param<R, C, T>) -> Option<&[T]> {
         let session = self.session();
         assert!(
@@ -314,6 +321,7 @@ impl<T: Scalar> Gradients<T> {
     /// let grads = (tape.get(w) * tape.get(w)).sum().backward();
     /// assert_eq!(grads.wrt_param(w), nalgebra::Vector2::new(6.0, 8.0));
     /// ```
+    #[track_caller]
     pub fn wrt_param<const R: usize, const C: usize>(&self, p: Param<R, C, T>) -> SMatrix<T, R, C> {
         matrix_or_zeros(self.param_slice(p))
     }

@@ -165,6 +165,7 @@ impl<T: Scalar> Tape<T> {
     /// let m = tape.var_from_slice::<2, 2>(&[1.0, 2.0, 3.0, 4.0]);
     /// assert_eq!(m.value(), nalgebra::Matrix2::new(1.0, 3.0, 2.0, 4.0));
     /// ```
+    #[track_caller]
     pub fn var_from_slice<const R: usize, const C: usize>(
         &self,
         values: &[T],

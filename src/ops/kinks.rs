@@ -150,6 +150,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// assert_eq!(grads.wrt(a), Vector3::new(0.0, 1.0, 0.5)); // tie: split evenly
     /// assert_eq!(grads.wrt(b), Vector3::new(1.0, 0.0, 0.5));
     /// ```
+    #[track_caller]
     pub fn max(self, rhs: Self) -> Self {
         // y = max(a, b)
         let forward = |a: &[T], b: &[T], out: &mut [T]| {
@@ -182,6 +183,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// assert_eq!(grads.wrt(a), Vector3::new(1.0, 0.0, 0.5)); // tie: split evenly
     /// assert_eq!(grads.wrt(b), Vector3::new(0.0, 1.0, 0.5));
     /// ```
+    #[track_caller]
     pub fn min(self, rhs: Self) -> Self {
         // y = min(a, b)
         let forward = |a: &[T], b: &[T], out: &mut [T]| {
