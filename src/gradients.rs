@@ -100,7 +100,7 @@ impl<T: Scalar> Gradients<T> {
     ///
     /// # Panics
     ///
-    /// If `x` belongs to another tape, or to a recording started by [`Tape::clear`] after
+    /// If `x` belongs to another tape, or to a recording started by [`Tape::clear`](crate::Tape::clear) after
     /// these gradients were computed, or if no backward has filled these gradients yet.
     ///
     /// # Examples

@@ -22,7 +22,7 @@ pub(crate) struct Session {
 /// A recording of operations, in creation order, that can be differentiated in reverse.
 ///
 /// Create tensors on it with [`var`](Tape::var) and [`constant`](Tape::constant), combine them
-/// with the ops on [`Tensor`], and call [`backward`](Tensor::backward) on a 1×1 result. Values
+/// with the ops on [`Tensor`](crate::Tensor), and call [`backward`](crate::Tensor::backward) on a 1×1 result. Values
 /// live in one contiguous buffer owned by the tape; nodes in another. Recording an op does not
 /// allocate once the buffers have capacity, and [`clear`](Tape::clear) keeps that capacity
 /// for the next step.
