@@ -96,8 +96,8 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, String>
 
 /// What the printed summary says first: what the job is and what the keys' names stand for.
 const HEADING: &str = "\
-The seed notebook's cells, differentiated with shapegrad (reverse mode) for every input entry;
-x, y are x[0], x[1] of an inputs1.json entry, the net's x, W1, W2, b1, b2 an inputs2.json entry:
+The seed notebook's cells, differentiated with shapegrad (reverse mode) for every input entry.
+x, y: x[0], x[1] of an inputs1.json entry; the net's x, W1, W2, b1, b2: an inputs2.json entry.
 
 ";
 
