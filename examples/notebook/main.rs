@@ -17,6 +17,31 @@ mod json;
 mod samples;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod summary_tests {
+    use super::{COMPUTES, described};
+    use crate::answer::KEYS;
+
+    #[test]
+    fn every_answer_key_says_what_it_computes() {
+        let keys: Vec<&str> = COMPUTES.iter().map(|(k, _)| *k).collect();
+        assert_eq!(keys, KEYS);
+    }
+
+    #[test]
+    fn each_summary_line_is_followed_by_what_its_key_computes() {
+        let text = described("          div:  40 entries, first 0.2222222222222222\n");
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].starts_with("The seed notebook's cells"));
+        assert_eq!(
+            lines[3..],
+            [
+                "          div:  40 entries, first 0.2222222222222222",
+                "               d/dx of x / (0.5 + y) (TEST 5)",
+            ]
+        );
+    }
+}
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -69,6 +94,52 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, String>
     })
 }
 
+/// What the printed summary says first: what the job is and what the keys' names stand for.
+const HEADING: &str = "\
+The seed notebook's cells, differentiated with shapegrad (reverse mode) for every input entry.
+x, y: x[0], x[1] of an inputs1.json entry; the net's x, W1, W2, b1, b2: an inputs2.json entry.
+
+";
+
+/// What each answer key computes: the notebook cell, the expression it differentiates and
+/// with respect to what (`answer::KEYS`, in the notebook's order).
+const COMPUTES: [(&str, &str); 9] = [
+    ("init", "dx/dx: x alone, x.backward() (TEST 1)"),
+    ("sum", "d/dx of x + y + x + x + x + y (TEST 2)"),
+    ("diff", "d/dx of x - y + x + x - y - y (TEST 3)"),
+    ("mul", "d/dx of (x + y) * (x - y) * (x + x + y) (TEST 4)"),
+    ("div", "d/dx of x / (0.5 + y) (TEST 5)"),
+    ("neg", "d/dx of -x (TEST 6)"),
+    ("exp", "d/dx of exp(x) (TEST 7)"),
+    (
+        "graph",
+        "the gradient [d/dx1, d/dx2, d/db1, d/db2, d/dc1, d/dc2] of the graph function\n\
+         y = c1 z sigmoid(z) + c2 sigmoid(z) tanh(sigmoid(x2 + b2)), z = x1 + b1 (TEST 8)",
+    ),
+    (
+        "two_layer_net",
+        "the gradients [d/dx, d/dW1, d/dW2, d/db1, d/db2] of the two-layer net's loss\n\
+         sum(sigmoid(W2 sigmoid(W1 x + b1) + b2)), each of its input's shape (TEST 9)",
+    ),
+];
+
+/// The summary as printed: [`HEADING`], then for each key `answer::summary`'s line (how many
+/// entries, the first one) and under it, indented, what the key computes ([`COMPUTES`]).
+fn described(summary: &str) -> String {
+    let mut out = String::from(HEADING);
+    for line in summary.lines() {
+        out.push_str(line);
+        out.push('\n');
+        let key = line.split(':').next().unwrap_or_default().trim();
+        if let Some((_, what)) = COMPUTES.iter().find(|(k, _)| *k == key) {
+            for part in what.lines() {
+                out.push_str(&format!("{:15}{part}\n", ""));
+            }
+        }
+    }
+    out
+}
+
 /// Reads both inputs, computes the answer and writes it; returns the summary to print and
 /// the non-finite values to report.
 fn run(inputs1: &Path, inputs2: &Path, out: &Path) -> Result<(String, Vec<String>), String> {
@@ -110,7 +181,7 @@ fn main() -> ExitCode {
             out,
         } => match run(&inputs1, &inputs2, &out) {
             Ok((summary, non_finite)) => {
-                print!("{summary}");
+                print!("{}", described(&summary));
                 if !non_finite.is_empty() {
                     eprintln!(
                         "warning: {} non-finite value(s) in the answer, written as NaN/Infinity:",
@@ -123,7 +194,10 @@ fn main() -> ExitCode {
                         eprintln!("  … and {} more", non_finite.len() - 20);
                     }
                 }
-                println!("wrote {}", out.display());
+                println!(
+                    "wrote {} (json_tricks format, as the notebook's .answer.json)",
+                    out.display()
+                );
                 ExitCode::SUCCESS
             }
             Err(e) => {
