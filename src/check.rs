@@ -26,6 +26,24 @@ use crate::{ScalarFn, Tape};
 /// lower `rtol` and `atol` towards the noise level above. Keep inputs away from kinks (`relu`
 /// and `abs` at 0, `max` at ties), where finite differences see both sides.
 ///
+/// **The default `atol` hides errors in small gradients.** With `atol = 1e-5`, a gradient
+/// whose entries are about `1e-6` passes even when it is off by a factor of 2: the error,
+/// `1e-6`, is below `atol` whatever `rtol` says. This is PyTorch's default too, and it is
+/// kept so that reports match `gradcheck`'s; for functions with small gradients, scale the
+/// function up or lower `atol` to the finite-difference noise:
+///
+/// ```
+/// use nalgebra::Vector1;
+/// use shapegrad::GradCheck;
+///
+/// // f(x) = 1e-6·x², so ∇f = 2e-6·x; claim twice that
+/// let value = |x: &Vector1<f64>| 1e-6 * x[0] * x[0];
+/// let wrong = |x: &Vector1<f64>| Vector1::new(4e-6 * x[0]);
+/// let x = Vector1::new(0.5);
+/// assert!(GradCheck::new().check_with(value, wrong, &x).passed()); // the default misses it
+/// assert!(!GradCheck::new().atol(1e-12).check_with(value, wrong, &x).passed()); // caught
+/// ```
+///
 /// # Examples
 ///
 /// ```
@@ -365,7 +383,9 @@ impl fmt::Display for GradCheckReport {
 
 /// Checks shapegrad's gradient of `f` at `x` against central finite differences with
 /// `torch.autograd.gradcheck`'s defaults (`eps = 1e-6`, `atol = 1e-5`, `rtol = 1e-3`); see
-/// [`GradCheck`] for the criterion and for other settings.
+/// [`GradCheck`] for the criterion and for other settings. The default `atol` lets a
+/// factor-2 error through in gradients of size `1e-6`: for small gradients, tighten it
+/// with `GradCheck::new().atol(…)` ([`GradCheck`] shows how).
 ///
 /// Use it to test a function built from shapegrad's ops, or a new op while you write it: a
 /// wrong backward rule (a missing factor, a wrong sign, a transposed index) shows as an

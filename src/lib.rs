@@ -121,34 +121,37 @@
 //! | `a - b` | `y = a − b` | `∂a += ∂y`, `∂b += −∂y` | `ops/arith.rs` |
 //! | `a * b` | `y = a ⊙ b` | `∂a += ∂y ⊙ b`, `∂b += ∂y ⊙ a` | `ops/arith.rs` |
 //! | `a / b` | `y = a ⊘ b` | `∂a += ∂y ⊘ b`, `∂b += −(∂y ⊙ y) ⊘ b` | `ops/arith.rs` |
-//! | `x + c`, `c + x`, `x - c` | `y = x ± c` | `∂x += ∂y` | `ops/arith.rs` |
-//! | `c - x` | `y = c − x` | `∂x += −∂y` | `ops/arith.rs` |
-//! | `x * c`, `c * x` | `y = c·x` | `∂x += c·∂y` | `ops/arith.rs` |
-//! | `x / c` | `y = x / c` | `∂x += ∂y / c` | `ops/arith.rs` |
-//! | `c / x` | `y = c ⊘ x` | `∂x += −(∂y ⊙ y) ⊘ x` | `ops/arith.rs` |
-//! | [`exp`](Tensor::exp) | `y = eˣ` | `∂x += ∂y ⊙ y` | `ops/exp.rs` |
+//! | `x + c`, `c + x`, `x - c` | `y = x ± c` | `∂x += ∂y` | `ops/scalar_arith.rs` |
+//! | `c - x` | `y = c − x` | `∂x += −∂y` | `ops/scalar_arith.rs` |
+//! | `x * c`, `c * x` | `y = c·x` | `∂x += c·∂y` | `ops/scalar_arith.rs` |
+//! | `x / c` | `y = x / c` | `∂x += ∂y / c` | `ops/scalar_arith.rs` |
+//! | `c / x` | `y = c ⊘ x` | `∂x += −(∂y ⊙ y) ⊘ x` | `ops/scalar_arith.rs` |
+//! | [`exp`](Tensor::exp) | `y = eˣ` | `∂x += ∂y ⊙ y` | `ops/exp_log.rs` |
 //! | [`sigmoid`](Tensor::sigmoid) | `y = 1 / (1 + e⁻ˣ)` | `∂x += ∂y ⊙ σ(x)σ(−x)` | `ops/activation.rs` |
 //! | [`tanh`](Tensor::tanh) | `y = tanh x` | `∂x += ∂y ⊙ sech² x` | `ops/activation.rs` |
+//! | [`sin`](Tensor::sin) | `y = sin x` | `∂x += ∂y ⊙ cos x` | `ops/trig.rs` |
+//! | [`cos`](Tensor::cos) | `y = cos x` | `∂x += −∂y ⊙ sin x` | `ops/trig.rs` |
+//! | [`atan2`](Tensor::atan2) | `z = atan2(y, x)` | `∂y += ∂z ⊙ x/r²`, `∂x += −∂z ⊙ y/r²`, `r = hypot(x, y)` | `ops/trig.rs` |
 //! | [`sum`](Tensor::sum) | `y = Σᵢⱼ xᵢⱼ` (1×1) | `∂x += ∂y` | `ops/reduce.rs` |
 //! | [`matmul`](Tensor::matmul) | `C = A·B` | `∂A += ∂C·Bᵀ`, `∂B += Aᵀ·∂C` | `ops/matmul.rs` |
 //! | [`broadcast`](Tensor::broadcast) | `yᵢⱼ = x` | `∂x += Σᵢⱼ ∂yᵢⱼ` | `ops/broadcast.rs` |
 //! | [`broadcast_cols`](Tensor::broadcast_cols) | `yᵢⱼ = xᵢ` | `∂xᵢ += Σⱼ ∂yᵢⱼ` | `ops/broadcast.rs` |
 //! | [`broadcast_rows`](Tensor::broadcast_rows) | `yᵢⱼ = xⱼ` | `∂xⱼ += Σᵢ ∂yᵢⱼ` | `ops/broadcast.rs` |
-//! | [`ln`](Tensor::ln) | `y = ln x` | `∂x += ∂y ⊘ x` | `ops/elementwise.rs` |
-//! | [`sqrt`](Tensor::sqrt) | `y = √x` | `∂x += ∂y ⊘ 2y` | `ops/elementwise.rs` |
-//! | [`powi`](Tensor::powi) | `y = xⁿ` | `∂x += ∂y ⊙ n·xⁿ⁻¹` | `ops/elementwise.rs` |
-//! | [`square`](Tensor::square) | `y = x²` | `∂x += ∂y ⊙ 2x` | `ops/elementwise.rs` |
-//! | [`abs`](Tensor::abs) | `y = \|x\|` | `∂x += ∂y ⊙ sign(x)`, `sign(0) = 0` | `ops/elementwise.rs` |
-//! | [`relu`](Tensor::relu) | `y = max(x, 0)` | `∂x += ∂y ⊙ [x > 0]` | `ops/elementwise.rs` |
-//! | [`max`](Tensor::max) | `y = max(a, b)` | `∂a += ∂y ⊙ [a > b]`, `∂b += ∂y ⊙ [b > a]`, `½∂y` each at `a = b` | `ops/elementwise.rs` |
-//! | [`min`](Tensor::min) | `y = min(a, b)` | `∂a += ∂y ⊙ [a < b]`, `∂b += ∂y ⊙ [b < a]`, `½∂y` each at `a = b` | `ops/elementwise.rs` |
+//! | [`ln`](Tensor::ln) | `y = ln x` | `∂x += ∂y ⊘ x` | `ops/exp_log.rs` |
+//! | [`sqrt`](Tensor::sqrt) | `y = √x` | `∂x += ∂y ⊘ 2y` | `ops/exp_log.rs` |
+//! | [`powi`](Tensor::powi) | `y = xⁿ` | `∂x += ∂y ⊙ n·xⁿ⁻¹` | `ops/exp_log.rs` |
+//! | [`square`](Tensor::square) | `y = x²` | `∂x += ∂y ⊙ 2x` | `ops/exp_log.rs` |
+//! | [`abs`](Tensor::abs) | `y = \|x\|` | `∂x += ∂y ⊙ sign(x)`, `sign(0) = 0` | `ops/kinks.rs` |
+//! | [`relu`](Tensor::relu) | `y = max(x, 0)` | `∂x += ∂y ⊙ [x > 0]` | `ops/kinks.rs` |
+//! | [`max`](Tensor::max) | `y = max(a, b)` | `∂a += ∂y ⊙ [a > b]`, `∂b += ∂y ⊙ [b > a]`, `½∂y` each at `a = b` | `ops/kinks.rs` |
+//! | [`min`](Tensor::min) | `y = min(a, b)` | `∂a += ∂y ⊙ [a < b]`, `∂b += ∂y ⊙ [b < a]`, `½∂y` each at `a = b` | `ops/kinks.rs` |
 //! | [`transpose`](Tensor::transpose) | `y = xᵀ` (R×C → C×R) | `∂x += ∂yᵀ` | `ops/shape.rs` |
-//! | [`dot`](Tensor::dot) | `y = aᵀb` (N×1, N×1 → 1×1) | `∂a += ∂y·b`, `∂b += ∂y·a` | `ops/shape.rs` |
-//! | [`mean`](Tensor::mean) | `y = Σᵢⱼ xᵢⱼ / (R·C)` (1×1) | `∂x += ∂y / (R·C)` (composed: `sum`, `/`) | `ops/shape.rs` |
-//! | [`sum_rows`](Tensor::sum_rows) | `yⱼ = Σᵢ xᵢⱼ` (R×C → 1×C) | `∂xᵢⱼ += ∂yⱼ` | `ops/shape.rs` |
-//! | [`sum_cols`](Tensor::sum_cols) | `yᵢ = Σⱼ xᵢⱼ` (R×C → R×1) | `∂xᵢⱼ += ∂yᵢ` | `ops/shape.rs` |
-//! | [`mean_rows`](Tensor::mean_rows) | `yⱼ = Σᵢ xᵢⱼ / R` (R×C → 1×C) | `∂xᵢⱼ += ∂yⱼ / R` (composed) | `ops/shape.rs` |
-//! | [`mean_cols`](Tensor::mean_cols) | `yᵢ = Σⱼ xᵢⱼ / C` (R×C → R×1) | `∂xᵢⱼ += ∂yᵢ / C` (composed) | `ops/shape.rs` |
+//! | [`dot`](Tensor::dot) | `y = aᵀb` (N×1, N×1 → 1×1) | `∂a += ∂y·b`, `∂b += ∂y·a` | `ops/reduce.rs` |
+//! | [`mean`](Tensor::mean) | `y = Σᵢⱼ xᵢⱼ / (R·C)` (1×1) | `∂x += ∂y / (R·C)` (composed: `sum`, `/`) | `ops/reduce.rs` |
+//! | [`sum_rows`](Tensor::sum_rows) | `yⱼ = Σᵢ xᵢⱼ` (R×C → 1×C) | `∂xᵢⱼ += ∂yⱼ` | `ops/reduce.rs` |
+//! | [`sum_cols`](Tensor::sum_cols) | `yᵢ = Σⱼ xᵢⱼ` (R×C → R×1) | `∂xᵢⱼ += ∂yᵢ` | `ops/reduce.rs` |
+//! | [`mean_rows`](Tensor::mean_rows) | `yⱼ = Σᵢ xᵢⱼ / R` (R×C → 1×C) | `∂xᵢⱼ += ∂yⱼ / R` (composed) | `ops/reduce.rs` |
+//! | [`mean_cols`](Tensor::mean_cols) | `yᵢ = Σⱼ xᵢⱼ / C` (R×C → R×1) | `∂xᵢⱼ += ∂yᵢ / C` (composed) | `ops/reduce.rs` |
 //! | [`softmax`](Tensor::softmax) | `y = eˣ / Σₖ eˣᵏ` per column | `∂x += y ⊙ (∂y − Σₖ ∂yₖyₖ)` per column | `ops/softmax.rs` |
 //! | [`log_softmax`](Tensor::log_softmax) | `y = x − ln Σₖ eˣᵏ` per column | `∂x += ∂y − softmax(x)·Σₖ ∂yₖ` per column | `ops/softmax.rs` |
 //! | [`loss::mse`] | `y = Σ (p − t)² / (R·C)` | `∂p += ∂y·2(p − t)/(R·C)` (composed) | `loss.rs` |
@@ -177,6 +180,8 @@
 #![doc(test(attr(deny(warnings))))]
 
 mod check;
+mod engine;
+mod gradients;
 #[cfg(feature = "hessian")]
 mod hessian;
 mod jacobian;
@@ -192,6 +197,7 @@ mod tensor;
 mod testutil;
 
 pub use check::{GradCheck, GradCheckReport, check_gradient, check_gradient_with};
+pub use gradients::Gradients;
 #[cfg(feature = "hessian")]
 pub use hessian::{hessian, hvp};
 pub use jacobian::jacobian;
@@ -200,7 +206,7 @@ pub use num_dual;
 pub use param::Param;
 pub use scalar::Scalar;
 pub use scalar_fn::ScalarFn;
-pub use tape::{Gradients, Tape};
+pub use tape::Tape;
 pub use tensor::Tensor;
 
 #[doc = include_str!("../README.md")]

@@ -38,9 +38,9 @@
 //! assert_relative_eq!(grads.wrt(b), Vector3::new(-1.0 / 6.0, 1.0 / 3.0, -1.0 / 6.0), max_relative = 1e-15);
 //! ```
 
-use crate::ops::softmax::softmax_column;
+use crate::ops::Rule;
+use crate::ops::softmax::{columns, softmax_column};
 use crate::scalar::lit;
-use crate::tape::{Slots, split_grads};
 use crate::{Scalar, Tensor};
 
 /// The mean squared error `(1/(R·C))·Σᵢⱼ (predᵢⱼ − targetᵢⱼ)²`. Backward:
@@ -109,31 +109,24 @@ pub fn bce_with_logits<'t, const R: usize, const C: usize, T: Scalar>(
     targets: Tensor<'t, R, C, T>,
 ) -> Tensor<'t, 1, 1, T> {
     // y = (1/n)·Σ max(x, 0) − x·t + ln(1 + e^{−|x|})
-    fn backward<T: Scalar, const R: usize, const C: usize>(s: Slots, v: &[T], g: &mut [T]) {
+    fn backward<T: Scalar, const R: usize, const C: usize>(r: Rule<'_, T>) {
         // ∂x += ∂y·(σ(x) − t)/n,  ∂t += −∂y·x/n
-        let n = R * C;
-        let (before, grad_out) = split_grads(g, s.out(), 1);
-        let scale = grad_out[0] / lit::<T>(n as f64);
-        let (x, t) = (&v[s.a()..][..n], &v[s.b()..][..n]);
-        s.grad_ab(
-            before,
-            n,
+        let r = r.binary(R * C, R * C, 1);
+        let scale = r.grad_out[0] / lit::<T>((R * C) as f64);
+        let (x, t) = (r.lhs, r.rhs);
+        r.grads.add(
             x.iter().zip(t).map(|(&x, &t)| scale * (sigmoid(x) - t)),
             x.iter().map(|&x| -(scale * x)),
         );
     }
-    logits.binary_op(
-        targets,
-        "bce_with_logits",
-        backward::<T, R, C>,
-        |x, t, out| {
-            let total = x.iter().zip(t).fold(T::zero(), |acc, (&x, &t)| {
-                let relu = if x > T::zero() { x } else { T::zero() };
-                acc + (relu - x * t + (-x.abs()).exp().ln_1p())
-            });
-            out[0] = total / lit::<T>((R * C) as f64);
-        },
-    )
+    let forward = |x: &[T], t: &[T], out: &mut [T]| {
+        let total = x.iter().zip(t).fold(T::zero(), |acc, (&x, &t)| {
+            let relu = if x > T::zero() { x } else { T::zero() };
+            acc + (relu - x * t + (-x.abs()).exp().ln_1p())
+        });
+        out[0] = total / lit::<T>((R * C) as f64);
+    };
+    logits.record_binary(targets, "bce_with_logits", 0, forward, backward::<T, R, C>)
 }
 
 /// `σ(x) = 1/(1 + e^{−x})` without overflow: `e^{−|x|}` is in `[0, 1]`.
@@ -187,13 +180,11 @@ pub fn cross_entropy<'t, const K: usize, const B: usize, T: Scalar>(
     classes: &[usize; B],
 ) -> Tensor<'t, 1, 1, T> {
     // y = (1/B)·Σ_b (m_b − x_{c_b b}) + ln_1p(rest_b); aux d = (softmax(x) − one_hot(c))/B
-    fn backward<T: Scalar, const K: usize, const B: usize>(s: Slots, v: &[T], g: &mut [T]) {
+    fn backward<T: Scalar, const K: usize, const B: usize>(r: Rule<'_, T>) {
         // ∂x += ∂y·d
-        let n = K * B;
-        let (before, grad_out) = split_grads(g, s.out(), 1);
-        let go = grad_out[0];
-        let d = &v[s.b()..][..n];
-        s.grad_a(before, n, d.iter().map(|&d| go * d));
+        let r = r.unary(K * B, 1);
+        let go = r.grad_out[0];
+        r.grad_x.add(r.aux[..K * B].iter().map(|&d| go * d));
     }
     for (b, &c) in classes.iter().enumerate() {
         assert!(
@@ -201,11 +192,11 @@ pub fn cross_entropy<'t, const K: usize, const B: usize, T: Scalar>(
             "shapegrad: `cross_entropy` got class {c} for example {b}, but there are {K} classes"
         );
     }
-    logits.unary_op::<1, 1>(K * B, backward::<T, K, B>, |x, out| {
+    let forward = |x: &[T], out: &mut [T]| {
         let (y, d) = out.split_at_mut(1);
         let batch = lit::<T>(B as f64);
         let mut total = T::zero();
-        let columns = x.chunks_exact(K).zip(d.chunks_exact_mut(K));
+        let columns = columns::<T, K>(x).zip(d.chunks_exact_mut(K.max(1)));
         for ((x, d), &c) in columns.zip(classes) {
             let stats = softmax_column(x, d); // d = softmax for now
             total += (stats.max - x[c]) + stats.rest.ln_1p();
@@ -221,7 +212,8 @@ pub fn cross_entropy<'t, const K: usize, const B: usize, T: Scalar>(
             }
         }
         y[0] = total / batch;
-    })
+    };
+    logits.record_unary::<1, 1>(K * B, forward, backward::<T, K, B>)
 }
 
 /// Softmax cross-entropy from logits with target distributions (usually one-hot), averaged

@@ -14,7 +14,12 @@
 //! [`Tape::param_scalars`], indexed by each parameter's offset. They are allocated on the
 //! first [`step`](Adam::step) and reused afterwards, so a step allocates nothing once warmed
 //! up. Parameters made after that are picked up: the state grows (with zeros, as for a fresh
-//! optimizer) on the next step. Use one optimizer per tape.
+//! optimizer) on the next step.
+//!
+//! **One optimizer per tape.** The state belongs to the parameters of the tape it was first
+//! stepped on: an optimizer with state stepped on another tape panics, naming the mix-up,
+//! rather than applying one tape's moments to another's parameters. (Plain [`Sgd`], which
+//! keeps no state, can be used with any tape.)
 //!
 //! **Skipped parameters.** A parameter the loss does not depend on has no gradient
 //! ([`Gradients::param_slice`] is `None`); the step leaves it, and its state, untouched, as
@@ -26,6 +31,7 @@ use crate::{Gradients, Scalar, Tape};
 ///
 /// Panics if `state` is longer: parameters are never removed from a tape, so the optimizer
 /// has been used with another tape.
+#[track_caller]
 fn fit<T: Scalar>(state: &mut Vec<T>, n: usize, what: &str) {
     assert!(
         state.len() <= n,
@@ -34,6 +40,21 @@ fn fit<T: Scalar>(state: &mut Vec<T>, n: usize, what: &str) {
         state.len()
     );
     state.resize(n, T::zero());
+}
+
+/// Binds an optimizer's state to `tape` on its first step (`bound` is 0 until then), and
+/// panics if a later step gets another tape.
+#[track_caller]
+fn bind<T: Scalar>(bound: &mut u64, tape: &Tape<T>, what: &str) {
+    let id = tape.session().tape;
+    if *bound == 0 {
+        *bound = id;
+    }
+    assert!(
+        *bound == id,
+        "shapegrad: `{what}::step` got another tape than the one its state belongs to; use one \
+         optimizer per tape"
+    );
 }
 
 /// Stochastic gradient descent, optionally with (classical, PyTorch-form) momentum:
@@ -78,6 +99,8 @@ pub struct Sgd<T: Scalar = f64> {
     pub momentum: T,
     /// The velocity `v`, one per parameter scalar (empty without momentum).
     velocity: Vec<T>,
+    /// The id of the tape the velocity belongs to (0 before the first step with momentum).
+    tape: u64,
 }
 
 impl<T: Scalar> Sgd<T> {
@@ -94,6 +117,7 @@ impl<T: Scalar> Sgd<T> {
             lr,
             momentum: T::zero(),
             velocity: Vec::new(),
+            tape: 0,
         }
     }
 
@@ -116,9 +140,9 @@ impl<T: Scalar> Sgd<T> {
     ///
     /// # Panics
     ///
-    /// If `lr` or `momentum` is negative or NaN; if `grads` come from another tape; if the
-    /// optimizer has been stepped on a tape with more parameter scalars than this one (use
-    /// one optimizer per tape).
+    /// If `lr` or `momentum` is negative or NaN; if `grads` come from another tape; with
+    /// momentum, if the optimizer has been stepped on another tape (use one optimizer per
+    /// tape).
     ///
     /// # Examples
     ///
@@ -132,6 +156,7 @@ impl<T: Scalar> Sgd<T> {
     /// Sgd::new(0.25).step(&mut tape, &grads); // w − ¼·2w = w/2
     /// assert_eq!(tape.param_value(w), Vector2::new(0.5, 1.0));
     /// ```
+    #[track_caller]
     pub fn step(&mut self, tape: &mut Tape<T>, grads: &Gradients<T>) {
         let (lr, mu) = (self.lr, self.momentum);
         assert!(
@@ -147,6 +172,7 @@ impl<T: Scalar> Sgd<T> {
             });
             return;
         }
+        bind(&mut self.tape, tape, "Sgd");
         fit(&mut self.velocity, tape.param_scalars(), "Sgd");
         let velocity = &mut self.velocity;
         tape.update_params(grads, |offset, values, grad| {
@@ -214,6 +240,8 @@ pub struct Adam<T: Scalar = f64> {
     v: Vec<T>,
     /// The step count `t` of the parameter starting at each offset (other entries unused).
     t: Vec<u32>,
+    /// The id of the tape the state belongs to (0 before the first step).
+    tape: u64,
 }
 
 impl<T: Scalar> Adam<T> {
@@ -235,6 +263,7 @@ impl<T: Scalar> Adam<T> {
             m: Vec::new(),
             v: Vec::new(),
             t: Vec::new(),
+            tape: 0,
         }
     }
 
@@ -272,8 +301,8 @@ impl<T: Scalar> Adam<T> {
     /// # Panics
     ///
     /// If `lr` or `eps` is negative or NaN, or `beta1` or `beta2` is outside `[0, 1)`; if
-    /// `grads` come from another tape; if the optimizer has been stepped on a tape with more
-    /// parameter scalars than this one (use one optimizer per tape).
+    /// `grads` come from another tape; if the optimizer has been stepped on another tape (use
+    /// one optimizer per tape).
     ///
     /// # Examples
     ///
@@ -296,6 +325,7 @@ impl<T: Scalar> Adam<T> {
     /// }
     /// assert_relative_eq!(tape.param_value(w), target, epsilon = 1e-3);
     /// ```
+    #[track_caller]
     pub fn step(&mut self, tape: &mut Tape<T>, grads: &Gradients<T>) {
         let (lr, beta1, beta2, eps) = (self.lr, self.beta1, self.beta2, self.eps);
         let (zero, one) = (T::zero(), T::one());
@@ -307,6 +337,7 @@ impl<T: Scalar> Adam<T> {
             zero <= beta1 && beta1 < one && zero <= beta2 && beta2 < one,
             "shapegrad: `Adam::step` needs beta1 and beta2 in [0, 1), got {beta1} and {beta2}"
         );
+        bind(&mut self.tape, tape, "Adam");
         let n = tape.param_scalars();
         fit(&mut self.m, n, "Adam");
         fit(&mut self.v, n, "Adam");
@@ -516,6 +547,47 @@ mod tests {
         let b = small.param(Vector1::new(1.0));
         let grads = small.get(b).sum().backward();
         opt.step(&mut small, &grads);
+    }
+
+    /// Issue 11's reproduction: an Adam stepped on tape A, then on a tape B of the same size,
+    /// applied A's moments to B's parameter (ending at 0.9427 where a fresh Adam gives
+    /// 1.0999); now it refuses.
+    #[test]
+    #[should_panic(expected = "got another tape than the one its state belongs to")]
+    fn state_of_a_same_sized_tape_panics() {
+        let step = |opt: &mut Adam<f64>, tape: &mut Tape<f64>| {
+            let w = tape.param(Vector1::new(1.0));
+            let grads = tape.get(w).sum().backward();
+            opt.step(tape, &grads);
+        };
+        let mut opt = Adam::new(0.1);
+        step(&mut opt, &mut Tape::new());
+        step(&mut opt, &mut Tape::new());
+    }
+
+    #[test]
+    #[should_panic(expected = "use one optimizer per tape")]
+    fn sgd_momentum_state_of_another_tape_panics() {
+        let mut opt = Sgd::new(0.1).with_momentum(0.9);
+        for _ in 0..2 {
+            let mut tape = Tape::<f64>::new();
+            let w = tape.param(Vector1::new(1.0));
+            let grads = tape.get(w).sum().backward();
+            opt.step(&mut tape, &grads);
+        }
+    }
+
+    #[test]
+    fn plain_sgd_works_on_any_tape() {
+        // no state, no binding: w − 0.5·1 on each of two tapes (∂Σw/∂w = 1)
+        let mut opt = Sgd::new(0.5);
+        for _ in 0..2 {
+            let mut tape = Tape::<f64>::new();
+            let w = tape.param(Vector1::new(1.0));
+            let grads = tape.get(w).sum().backward();
+            opt.step(&mut tape, &grads);
+            assert_eq!(tape.param_value(w)[0], 0.5);
+        }
     }
 
     #[test]

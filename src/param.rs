@@ -5,7 +5,7 @@ use std::marker::PhantomData;
 
 use nalgebra::{SMatrix, SMatrixViewMut};
 
-use crate::tape::matrix_or_zeros;
+use crate::gradients::matrix_or_zeros;
 use crate::{Gradients, Scalar, Tape, Tensor};
 
 /// A parameter of a [`Tape`]: an `R×C` variable that [`Tape::clear`] keeps, so a training

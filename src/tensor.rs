@@ -5,7 +5,8 @@ use std::marker::PhantomData;
 
 use nalgebra::SMatrix;
 
-use crate::tape::{Gradients, Operand};
+use crate::Gradients;
+use crate::engine::Operand;
 use crate::{Scalar, Tape};
 
 /// An `R×C` matrix recorded on a [`Tape`]: a `Copy` handle (24 bytes in f32 and f64) to a

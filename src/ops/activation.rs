@@ -19,6 +19,7 @@ fn sigmoid_far_left<T: Scalar>(x: T) -> (T, T) {
     (y, y)
 }
 
+/// # Activations
 impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// The logistic function `σ(x) = 1 / (1 + e⁻ˣ)`, element-wise. Backward:
     /// `∂x += ∂y ⊙ σ(x)·σ(−x)`.
@@ -48,7 +49,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     #[inline]
     pub fn sigmoid(self) -> Self {
         // y = 1/(1 + e⁻ˣ); d = σ(x)·σ(−x) = σ'(x)
-        self.map_with_derivative(|x| {
+        self.map(|x| {
             let e = (-x).exp(); // inf below x ≈ −709.78 (f64)
             if !e.is_finite() {
                 return sigmoid_far_left(x);
@@ -84,7 +85,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     pub fn tanh(self) -> Self {
         // y = tanh x; d = sech² x
         let (small, two, four) = (lit::<T>(0.75), lit::<T>(2.0), lit::<T>(4.0));
-        self.map_with_derivative(|x| {
+        self.map(|x| {
             let t = x.tanh();
             if x.abs() < small {
                 return (t, T::one() - t * t);

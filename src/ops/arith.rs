@@ -1,9 +1,9 @@
-//! Element-wise arithmetic: `-x`, `x + y`, `x - y`, `x * y`, `x / y`, and the same with a
-//! plain scalar on either side (`1.0 / (1.0 + x)`).
+//! Element-wise arithmetic of tensors: `-x`, `x + y`, `x - y`, `x * y`, `x / y` (with a plain
+//! scalar on either side: `scalar_arith.rs`).
 
 use std::ops::{Add, Div, Mul, Neg, Sub};
 
-use crate::tape::{Slots, split_grads};
+use super::Rule;
 use crate::{Scalar, Tensor};
 
 /// `-x`, element-wise. Backward: `∂x += -∂y`.
@@ -21,22 +21,14 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Neg for Tensor<'t, R, C, T> 
 
     fn neg(self) -> Self {
         // y = -x
-        self.map_op_d(neg_backward::<T, R, C>, |x| (-x, -T::one()))
+        self.map_tuned(neg_backward::<T, R, C>, |x| (-x, -T::one()))
     }
 }
 
-/// `∂x += -∂y` for an op `y = ±c - x` whose operand is at `a` (`-x` and `c - x`).
-fn neg_backward<T: Scalar, const R: usize, const C: usize>(s: Slots, _: &[T], g: &mut [T]) {
-    let n = R * C;
-    let (before, grad_out) = split_grads(g, s.out(), n);
-    s.grad_a(before, n, grad_out.iter().map(|&go| -go));
-}
-
-/// `∂x += ∂y` for an op `y = x + c` whose operand is at `a`.
-fn pass_backward<T: Scalar, const R: usize, const C: usize>(s: Slots, _: &[T], g: &mut [T]) {
-    let n = R * C;
-    let (before, grad_out) = split_grads(g, s.out(), n);
-    s.grad_a(before, n, grad_out.iter().copied());
+/// `∂x += -∂y`, the rule of `-x` and `c - x`.
+pub(super) fn neg_backward<T: Scalar, const R: usize, const C: usize>(r: Rule<'_, T>) {
+    let r = r.unary(R * C, R * C);
+    r.grad_x.add(r.grad_out.iter().map(|&go| -go));
 }
 
 /// `a + b`, element-wise. Backward: `∂a += ∂y`, `∂b += ∂y`.
@@ -58,21 +50,17 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Add for Tensor<'t, R, C, T> 
     type Output = Self;
 
     #[inline]
+    #[track_caller]
     fn add(self, rhs: Self) -> Self {
         // y = a + b
-        fn backward<T: Scalar, const R: usize, const C: usize>(s: Slots, _: &[T], g: &mut [T]) {
+        fn backward<T: Scalar, const R: usize, const C: usize>(r: Rule<'_, T>) {
             // ∂a += ∂y,  ∂b += ∂y
-            let n = R * C;
-            let (before, grad_out) = split_grads(g, s.out(), n);
-            s.grad_ab(
-                before,
-                n,
-                grad_out.iter().copied(),
-                grad_out.iter().copied(),
-            );
+            let r = r.binary(R * C, R * C, R * C);
+            r.grads
+                .add(r.grad_out.iter().copied(), r.grad_out.iter().copied());
         }
         let one = T::one();
-        self.zip_op_d(rhs, "add", backward::<T, R, C>, |a, b| (a + b, [one, one]))
+        self.zip_tuned(rhs, "add", backward::<T, R, C>, |a, b| (a + b, [one, one]))
     }
 }
 
@@ -94,21 +82,17 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Sub for Tensor<'t, R, C, T> 
     type Output = Self;
 
     #[inline]
+    #[track_caller]
     fn sub(self, rhs: Self) -> Self {
         // y = a - b
-        fn backward<T: Scalar, const R: usize, const C: usize>(s: Slots, _: &[T], g: &mut [T]) {
+        fn backward<T: Scalar, const R: usize, const C: usize>(r: Rule<'_, T>) {
             // ∂a += ∂y,  ∂b += -∂y
-            let n = R * C;
-            let (before, grad_out) = split_grads(g, s.out(), n);
-            s.grad_ab(
-                before,
-                n,
-                grad_out.iter().copied(),
-                grad_out.iter().map(|&go| -go),
-            );
+            let r = r.binary(R * C, R * C, R * C);
+            r.grads
+                .add(r.grad_out.iter().copied(), r.grad_out.iter().map(|&go| -go));
         }
         let one = T::one();
-        self.zip_op_d(rhs, "sub", backward::<T, R, C>, |a, b| (a - b, [one, -one]))
+        self.zip_tuned(rhs, "sub", backward::<T, R, C>, |a, b| (a - b, [one, -one]))
     }
 }
 
@@ -131,21 +115,19 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Mul for Tensor<'t, R, C, T> 
     type Output = Self;
 
     #[inline]
+    #[track_caller]
     fn mul(self, rhs: Self) -> Self {
         // y = a ⊙ b
-        fn backward<T: Scalar, const R: usize, const C: usize>(s: Slots, v: &[T], g: &mut [T]) {
+        fn backward<T: Scalar, const R: usize, const C: usize>(r: Rule<'_, T>) {
             // ∂a += ∂y ⊙ b,  ∂b += ∂y ⊙ a
-            let n = R * C;
-            let (before, grad_out) = split_grads(g, s.out(), n);
-            let (a, b) = (&v[s.a()..][..n], &v[s.b()..][..n]);
-            s.grad_ab(
-                before,
-                n,
-                grad_out.iter().zip(b).map(|(&go, &b)| go * b),
-                grad_out.iter().zip(a).map(|(&go, &a)| go * a),
+            let r = r.binary(R * C, R * C, R * C);
+            let go = r.grad_out.iter();
+            r.grads.add(
+                go.clone().zip(r.rhs).map(|(&go, &b)| go * b),
+                go.zip(r.lhs).map(|(&go, &a)| go * a),
             );
         }
-        self.zip_op_d(rhs, "mul", backward::<T, R, C>, |a, b| (a * b, [b, a]))
+        self.zip_tuned(rhs, "mul", backward::<T, R, C>, |a, b| (a * b, [b, a]))
     }
 }
 
@@ -168,219 +150,26 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Mul for Tensor<'t, R, C, T> 
 impl<'t, const R: usize, const C: usize, T: Scalar> Div for Tensor<'t, R, C, T> {
     type Output = Self;
 
+    #[track_caller]
     fn div(self, rhs: Self) -> Self {
         // y = a / b
-        fn backward<T: Scalar, const R: usize, const C: usize>(s: Slots, v: &[T], g: &mut [T]) {
+        fn backward<T: Scalar, const R: usize, const C: usize>(r: Rule<'_, T>) {
             // ∂a += ∂y / b,  ∂b += -(∂y·y) / b
-            let n = R * C;
-            let (before, grad_out) = split_grads(g, s.out(), n);
-            let (b, y) = (&v[s.b()..][..n], &v[s.out()..][..n]);
-            let terms = grad_out.iter().zip(b).zip(y);
-            s.grad_ab(
-                before,
-                n,
-                grad_out.iter().zip(b).map(|(&go, &b)| go / b),
-                terms.map(|((&go, &b), &y)| -(go * y) / b),
+            let r = r.binary(R * C, R * C, R * C);
+            let terms = r.grad_out.iter().zip(r.rhs);
+            r.grads.add(
+                terms.clone().map(|(&go, &b)| go / b),
+                terms.zip(r.y).map(|((&go, &b), &y)| -(go * y) / b),
             );
         }
-        self.zip_op(rhs, "div", backward::<T, R, C>, |a, b| a / b)
-    }
-}
-
-/// `x + c` with a plain scalar `c`. Backward: `∂x += ∂y`.
-///
-/// # Examples
-///
-/// ```
-/// let tape = shapegrad::Tape::new();
-/// let x = tape.var_scalar(1.0);
-/// let y = x + 2.0;
-/// assert_eq!(y.item(), 3.0);
-/// assert_eq!(y.backward().wrt(x)[0], 1.0);
-/// ```
-impl<'t, const R: usize, const C: usize, T: Scalar> Add<T> for Tensor<'t, R, C, T> {
-    type Output = Self;
-
-    fn add(self, c: T) -> Self {
-        // y = x + c
-        self.map_op_d(pass_backward::<T, R, C>, |x| (x + c, T::one()))
-    }
-}
-
-/// `x - c` with a plain scalar `c`, recorded as `x + (-c)` (the same IEEE result).
-/// Backward: `∂x += ∂y`.
-///
-/// # Examples
-///
-/// ```
-/// let tape = shapegrad::Tape::new();
-/// let x = tape.var_scalar(1.0);
-/// let y = x - 2.0;
-/// assert_eq!(y.item(), -1.0);
-/// assert_eq!(y.backward().wrt(x)[0], 1.0);
-/// ```
-impl<'t, const R: usize, const C: usize, T: Scalar> Sub<T> for Tensor<'t, R, C, T> {
-    type Output = Self;
-
-    fn sub(self, c: T) -> Self {
-        self + -c
-    }
-}
-
-/// `x ⊙ c` with a plain scalar `c`. Backward: `∂x += ∂y·c`.
-///
-/// # Examples
-///
-/// ```
-/// let tape = shapegrad::Tape::new();
-/// let x = tape.var_scalar(1.5);
-/// let y = x * 4.0;
-/// assert_eq!(y.item(), 6.0);
-/// assert_eq!(y.backward().wrt(x)[0], 4.0);
-/// ```
-impl<'t, const R: usize, const C: usize, T: Scalar> Mul<T> for Tensor<'t, R, C, T> {
-    type Output = Self;
-
-    fn mul(self, c: T) -> Self {
-        // y = x·c, with c kept in the aux slot
-        fn backward<T: Scalar, const R: usize, const C: usize>(s: Slots, v: &[T], g: &mut [T]) {
-            // ∂x += ∂y·c
-            let n = R * C;
-            let (before, grad_out) = split_grads(g, s.out(), n);
-            let c = v[s.b()];
-            s.grad_a(before, n, grad_out.iter().map(|&go| go * c));
-        }
-        self.scalar_op(c, true, backward::<T, R, C>, |x, c| x * c)
-    }
-}
-
-/// `x / c` with a plain scalar `c`. Backward: `∂x += ∂y / c`.
-///
-/// # Examples
-///
-/// ```
-/// let tape = shapegrad::Tape::new();
-/// let x = tape.var_scalar(3.0);
-/// let y = x / 2.0;
-/// assert_eq!(y.item(), 1.5);
-/// assert_eq!(y.backward().wrt(x)[0], 0.5);
-/// ```
-impl<'t, const R: usize, const C: usize, T: Scalar> Div<T> for Tensor<'t, R, C, T> {
-    type Output = Self;
-
-    fn div(self, c: T) -> Self {
-        // y = x / c, with c kept in the aux slot
-        fn backward<T: Scalar, const R: usize, const C: usize>(s: Slots, v: &[T], g: &mut [T]) {
-            // ∂x += ∂y / c
-            let n = R * C;
-            let (before, grad_out) = split_grads(g, s.out(), n);
-            let c = v[s.b()];
-            s.grad_a(before, n, grad_out.iter().map(|&go| go / c));
-        }
-        self.scalar_op(c, false, backward::<T, R, C>, |x, c| x / c)
-    }
-}
-
-impl<const R: usize, const C: usize, T: Scalar> Tensor<'_, R, C, T> {
-    /// `c - x` with a plain scalar `c`. Backward: `∂x += -∂y`.
-    pub(crate) fn rsub(self, c: T) -> Self {
-        // y = c - x
-        self.map_op_d(neg_backward::<T, R, C>, |x| (c - x, -T::one()))
-    }
-
-    /// `c / x` with a plain scalar `c`. Backward: `∂x += -(∂y·y) / x` with `y = c / x`.
-    pub(crate) fn rdiv(self, c: T) -> Self {
-        // y = c / x
-        fn backward<T: Scalar, const R: usize, const C: usize>(s: Slots, v: &[T], g: &mut [T]) {
-            // ∂x += -(∂y·y) / x
-            let n = R * C;
-            let (before, grad_out) = split_grads(g, s.out(), n);
-            let (x, y) = (&v[s.a()..][..n], &v[s.out()..][..n]);
-            let terms = grad_out.iter().zip(x).zip(y);
-            s.grad_a(before, n, terms.map(|((&go, &x), &y)| -(go * y) / x));
-        }
-        self.map_op(backward::<T, R, C>, |x| c / x)
-    }
-}
-
-/// Plain `f32`/`f64` scalars on the left: `c + x`, `c - x`, `c * x`, `c / x`.
-macro_rules! scalar_lhs {
-    ($($t:ty),*) => {$(
-        /// `c + x` with a plain scalar on the left, the same as `x + c`.
-        ///
-        /// # Examples
-        ///
-        /// ```
-        /// let tape = shapegrad::Tape::<f64>::new();
-        /// let x = tape.var_scalar(2.0);
-        /// assert_eq!((1.0 + x).item(), 3.0);
-        /// ```
-        impl<'t, const R: usize, const C: usize> Add<Tensor<'t, R, C, $t>> for $t {
-            type Output = Tensor<'t, R, C, $t>;
-
-            fn add(self, x: Tensor<'t, R, C, $t>) -> Self::Output {
-                x + self
+        let forward = |a: &[T], b: &[T], out: &mut [T]| {
+            for ((o, &a), &b) in out.iter_mut().zip(a).zip(b) {
+                *o = a / b;
             }
-        }
-
-        /// `c - x` with a plain scalar on the left. Backward: `∂x += -∂y`.
-        ///
-        /// # Examples
-        ///
-        /// ```
-        /// let tape = shapegrad::Tape::<f64>::new();
-        /// let x = tape.var_scalar(2.0);
-        /// let y = 1.0 - x;
-        /// assert_eq!(y.item(), -1.0);
-        /// assert_eq!(y.backward().wrt(x)[0], -1.0);
-        /// ```
-        impl<'t, const R: usize, const C: usize> Sub<Tensor<'t, R, C, $t>> for $t {
-            type Output = Tensor<'t, R, C, $t>;
-
-            fn sub(self, x: Tensor<'t, R, C, $t>) -> Self::Output {
-                x.rsub(self)
-            }
-        }
-
-        /// `c ⊙ x` with a plain scalar on the left, the same as `x * c`.
-        ///
-        /// # Examples
-        ///
-        /// ```
-        /// let tape = shapegrad::Tape::<f64>::new();
-        /// let x = tape.var_scalar(2.0);
-        /// assert_eq!((3.0 * x).backward().wrt(x)[0], 3.0);
-        /// ```
-        impl<'t, const R: usize, const C: usize> Mul<Tensor<'t, R, C, $t>> for $t {
-            type Output = Tensor<'t, R, C, $t>;
-
-            fn mul(self, x: Tensor<'t, R, C, $t>) -> Self::Output {
-                x * self
-            }
-        }
-
-        /// `c / x` with a plain scalar on the left. Backward: `∂x += -(∂y·y) / x`.
-        ///
-        /// # Examples
-        ///
-        /// ```
-        /// let tape = shapegrad::Tape::<f64>::new();
-        /// let x = tape.var_scalar(2.0);
-        /// let y = 1.0 / x;
-        /// assert_eq!(y.item(), 0.5);
-        /// assert_eq!(y.backward().wrt(x)[0], -0.25); // -1/x²
-        /// ```
-        impl<'t, const R: usize, const C: usize> Div<Tensor<'t, R, C, $t>> for $t {
-            type Output = Tensor<'t, R, C, $t>;
-
-            fn div(self, x: Tensor<'t, R, C, $t>) -> Self::Output {
-                x.rdiv(self)
-            }
-        }
-    )*};
+        };
+        self.record_binary(rhs, "div", 0, forward, backward::<T, R, C>)
+    }
 }
-
-scalar_lhs!(f32, f64);
 
 #[cfg(test)]
 mod tests {

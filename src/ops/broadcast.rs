@@ -1,9 +1,10 @@
 //! Explicit, typed broadcasting: a 1×1 tensor to any shape, a column vector across columns,
 //! a row vector across rows. Backward sums the upstream gradient over the repeated copies.
 
-use crate::tape::{Slots, split_grads};
+use super::Rule;
 use crate::{Scalar, Tensor};
 
+/// # Broadcasting
 impl<'t, T: Scalar> Tensor<'t, 1, 1, T> {
     /// The 1×1 value repeated into an `R×C` tensor: `yᵢⱼ = x`. Backward: `∂x += Σᵢⱼ ∂yᵢⱼ`.
     ///
@@ -25,16 +26,17 @@ impl<'t, T: Scalar> Tensor<'t, 1, 1, T> {
     /// ```
     pub fn broadcast<const R: usize, const C: usize>(self) -> Tensor<'t, R, C, T> {
         // yᵢⱼ = x
-        fn backward<T: Scalar, const R: usize, const C: usize>(s: Slots, _: &[T], g: &mut [T]) {
+        fn backward<T: Scalar, const R: usize, const C: usize>(r: Rule<'_, T>) {
             // ∂x += Σᵢⱼ ∂yᵢⱼ
-            let (before, grad_out) = split_grads(g, s.out(), R * C);
-            let total = grad_out.iter().fold(T::zero(), |acc, &go| acc + go);
-            s.grad_a(before, 1, std::iter::once(total));
+            let r = r.unary(1, R * C);
+            let total = r.grad_out.iter().fold(T::zero(), |acc, &go| acc + go);
+            r.grad_x.add([total]);
         }
-        self.unary_op(0, backward::<T, R, C>, |x, out| out[..R * C].fill(x[0]))
+        self.record_unary(0, |x, out| out.fill(x[0]), backward::<T, R, C>)
     }
 }
 
+/// # Broadcasting
 impl<'t, const R: usize, T: Scalar> Tensor<'t, R, 1, T> {
     /// The column vector repeated as each of `C` columns: `yᵢⱼ = xᵢ` (for `W x + b` on a
     /// batch of `C` columns). Backward: `∂xᵢ += Σⱼ ∂yᵢⱼ`.
@@ -53,23 +55,25 @@ impl<'t, const R: usize, T: Scalar> Tensor<'t, R, 1, T> {
     /// ```
     pub fn broadcast_cols<const C: usize>(self) -> Tensor<'t, R, C, T> {
         // yᵢⱼ = xᵢ
-        fn backward<T: Scalar, const R: usize, const C: usize>(s: Slots, _: &[T], g: &mut [T]) {
-            // ∂xᵢ += Σⱼ ∂yᵢⱼ (row i of ∂y, stride R)
-            let (before, grad_out) = split_grads(g, s.out(), R * C);
-            let row_sums = (0..R).map(|i| {
-                let row = grad_out[i..].iter().step_by(R);
-                row.fold(T::zero(), |acc, &go| acc + go)
-            });
-            s.grad_a(before, R, row_sums);
+        fn backward<T: Scalar, const R: usize, const C: usize>(r: Rule<'_, T>) {
+            // ∂xᵢ += Σⱼ ∂yᵢⱼ (row i of ∂y: i, i + R, …; no columns when C = 0)
+            let r = r.unary(R, R * C);
+            let go = r.grad_out;
+            let row_sums = (0..R).map(|i| (0..C).fold(T::zero(), |acc, j| acc + go[i + R * j]));
+            r.grad_x.add(row_sums);
         }
-        self.unary_op(0, backward::<T, R, C>, |x, out| {
-            for column in out[..R * C].chunks_exact_mut(R) {
-                column.copy_from_slice(x);
+        let forward = |x: &[T], out: &mut [T]| {
+            if R > 0 {
+                for column in out.chunks_exact_mut(R) {
+                    column.copy_from_slice(x);
+                }
             }
-        })
+        };
+        self.record_unary(0, forward, backward::<T, R, C>)
     }
 }
 
+/// # Broadcasting
 impl<'t, const C: usize, T: Scalar> Tensor<'t, 1, C, T> {
     /// The row vector repeated as each of `R` rows: `yᵢⱼ = xⱼ`. Backward: `∂xⱼ += Σᵢ ∂yᵢⱼ`.
     ///
@@ -86,19 +90,21 @@ impl<'t, const C: usize, T: Scalar> Tensor<'t, 1, C, T> {
     /// ```
     pub fn broadcast_rows<const R: usize>(self) -> Tensor<'t, R, C, T> {
         // yᵢⱼ = xⱼ
-        fn backward<T: Scalar, const R: usize, const C: usize>(s: Slots, _: &[T], g: &mut [T]) {
-            // ∂xⱼ += Σᵢ ∂yᵢⱼ (column j of ∂y is contiguous)
-            let (before, grad_out) = split_grads(g, s.out(), R * C);
-            let sums = grad_out
-                .chunks_exact(R)
-                .map(|column| column.iter().fold(T::zero(), |acc, &go| acc + go));
-            s.grad_a(before, C, sums);
+        fn backward<T: Scalar, const R: usize, const C: usize>(r: Rule<'_, T>) {
+            // ∂xⱼ += Σᵢ ∂yᵢⱼ (column j of ∂y is contiguous; no rows when R = 0)
+            let r = r.unary(C, R * C);
+            let go = r.grad_out;
+            let sums = (0..C).map(|j| go[j * R..][..R].iter().fold(T::zero(), |acc, &g| acc + g));
+            r.grad_x.add(sums);
         }
-        self.unary_op(0, backward::<T, R, C>, |x, out| {
-            for (column, &v) in out[..R * C].chunks_exact_mut(R).zip(x) {
-                column.fill(v);
+        let forward = |x: &[T], out: &mut [T]| {
+            if R > 0 {
+                for (column, &v) in out.chunks_exact_mut(R).zip(x) {
+                    column.fill(v);
+                }
             }
-        })
+        };
+        self.record_unary(0, forward, backward::<T, R, C>)
     }
 }
 

@@ -2,9 +2,10 @@
 
 use nalgebra::{SMatrixView, SMatrixViewMut};
 
-use crate::tape::{Slots, Write, split_grads};
+use super::{Rule, Write};
 use crate::{Scalar, Tensor};
 
+/// # Matrix product
 impl<'t, const R: usize, const K: usize, T: Scalar> Tensor<'t, R, K, T> {
     /// The matrix product `A·B` of an `R×K` and a `K×C` tensor; a mismatched `K` does not
     /// compile. Backward: `∂A += ∂C·Bᵀ`, `∂B += Aᵀ·∂C`.
@@ -33,49 +34,41 @@ impl<'t, const R: usize, const K: usize, T: Scalar> Tensor<'t, R, K, T> {
     /// assert_eq!(grads.wrt(w), Matrix2x3::new(1.0, 0.0, -1.0, 1.0, 0.0, -1.0)); // 1·xᵀ
     /// assert_eq!(grads.wrt(x), Vector3::new(5.0, 7.0, 9.0)); // Wᵀ·1
     /// ```
+    #[track_caller]
     pub fn matmul<const C: usize>(self, rhs: Tensor<'t, K, C, T>) -> Tensor<'t, R, C, T> {
         // C = A·B
-        fn backward<T: Scalar, const R: usize, const K: usize, const C: usize>(
-            s: Slots,
-            v: &[T],
-            g: &mut [T],
-        ) {
+        fn backward<T: Scalar, const R: usize, const K: usize, const C: usize>(r: Rule<'_, T>) {
             // ∂A += ∂C·Bᵀ,  ∂B += Aᵀ·∂C
-            let (before, grad_out) = split_grads(g, s.out(), R * C);
-            let (a, b) = (&v[s.a()..][..R * K], &v[s.b()..][..K * C]);
-            if let Some(beta) = s.beta(0) {
-                let grad_a = &mut before[s.a()..][..R * K];
+            let r = r.binary(R * K, K * C, R * C);
+            let (a, b, grad_out) = (r.lhs, r.rhs, r.grad_out);
+            let grad_rhs = r.grads.lhs_with(|grad_a, mode| {
                 if C == 1 {
                     // a rank-1 update, as a hand-written gradient would do it
                     let mut grad_a = SMatrixViewMut::<T, R, K>::from_slice(grad_a);
                     let grad_out = SMatrixView::<T, R, 1>::from_slice(grad_out);
                     let b = SMatrixView::<T, K, 1>::from_slice(b);
-                    grad_a.ger(T::one(), &grad_out, &b, beta);
+                    grad_a.ger(T::one(), &grad_out, &b, mode.beta());
                 } else {
-                    mul_nt(grad_a, grad_out, b, R, K, s.mode(0) == Write::Add);
+                    mul_nt(grad_a, grad_out, b, R, K, mode == Write::Add);
                 }
-            }
-            if let Some(beta) = s.beta(1) {
-                let grad_b = &mut before[s.b()..][..K * C];
+            });
+            grad_rhs.add_with(|grad_b, mode| {
                 if C == 1 {
                     // a matrix-vector product: one dot product per column of A (what
                     // `gemv_tr` does, whose unrolled `dot` compiled to shuffles here)
-                    let add = s.mode(1) == Write::Add;
                     for (j, gb) in grad_b.iter_mut().enumerate() {
-                        let d = dot(&a[j * R..][..R], grad_out);
-                        *gb = if add { *gb + d } else { d };
+                        mode.put(gb, dot(&a[j * R..][..R], grad_out));
                     }
                 } else {
                     let a = SMatrixView::<T, R, K>::from_slice(a);
                     let mut grad_b = SMatrixViewMut::<T, K, C>::from_slice(grad_b);
                     let grad_out = SMatrixView::<T, R, C>::from_slice(grad_out);
-                    grad_b.gemm_tr(T::one(), &a, &grad_out, beta);
+                    grad_b.gemm_tr(T::one(), &a, &grad_out, mode.beta());
                 }
-            }
+            });
         }
-        self.binary_op(rhs, "matmul", backward::<T, R, K, C>, |a, b, out| {
-            forward::<T, R, K, C>(&mut out[..R * C], a, b)
-        })
+        let forward = |a: &[T], b: &[T], out: &mut [T]| forward::<T, R, K, C>(out, a, b);
+        self.record_binary(rhs, "matmul", 0, forward, backward::<T, R, K, C>)
     }
 }
 

@@ -1,271 +1,197 @@
-//! The ops, one file per family. Each op computes its output and, right below, names its
-//! backward rule; the helpers here do the recording so op files hold only the math.
+//! The ops, one file per family, and the interface op authors write against.
+//!
+//! An op is its forward value and its derivative side by side, through one of three helpers:
+//!
+//! - element-wise, one operand: [`map`](Tensor::map), `self.map(|x| (y, dy_dx))`;
+//! - element-wise, two operands of one shape: [`zip`](Tensor::zip),
+//!   `self.zip(rhs, "name", |a, b| (y, [dy_da, dy_db]))`;
+//! - anything else: [`record_unary`](Tensor::record_unary) or
+//!   [`record_binary`](Tensor::record_binary), a forward closure that writes the output
+//!   (and any aux scalars the rule needs) plus a backward rule, a plain generic `fn` taking
+//!   the typed [`Rule`] view, which says what the rule may read and writes each operand's
+//!   gradient once (`grad_x.add(terms)` is `∂x += terms`).
+//!
+//! `map` and `zip` need no rule: the derivative is stored in the forward pass and one shared
+//! rule multiplies it by the upstream gradient, on a 1×1 tensor and on a matrix alike, so the
+//! two agree bit for bit by construction. The engine's fast paths (the 1×1 recording path,
+//! the walk's inline partials and carried gradient) sit behind these helpers; `tuned.rs` holds
+//! the only op code that sees them, for the core arithmetic ops.
 
-use crate::tape::{BackwardFn, Op, Operand, Slots, same_tape, split_grads};
+pub(crate) use crate::engine::{BackwardFn, Rule, Write};
+use crate::engine::{Op, Operand};
+use crate::tape::same_tape;
 use crate::{Scalar, Tensor};
 
 mod activation;
 mod arith;
 mod broadcast;
-mod elementwise;
-mod exp;
+mod exp_log;
+mod kinks;
 mod matmul;
 mod reduce;
+mod scalar_arith;
 mod shape;
 pub(crate) mod softmax;
+mod trig;
+mod tuned;
 
+// The op-author interface (crate-internal).
 impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
-    /// What a one-operand op records besides its output: the operand, `aux` scratch scalars
-    /// and the rule.
+    /// Records an element-wise op of one operand: `f(x) = (y, ∂y/∂x)`. The derivatives are
+    /// stored after the outputs and the backward rule is `∂x += ∂y ⊙ ∂y/∂x`.
     #[inline(always)]
-    fn unary_record(self, aux: usize, backward: BackwardFn<T>) -> (Operand, Op<T>) {
-        let x = self.operand();
-        let op = Op {
-            inputs: [Some(x), None],
-            aux,
-            backward,
-            partials: false,
-        };
-        (x, op)
-    }
-
-    /// What a two-operand op records besides its output: both operands and the rule.
-    ///
-    /// Panics, naming the op, if the operands are on different tapes.
-    #[inline(always)]
-    fn binary_record<const R1: usize, const C1: usize>(
-        self,
-        rhs: Tensor<'t, R1, C1, T>,
-        name: &'static str,
-        backward: BackwardFn<T>,
-    ) -> (Operand, Operand, Op<T>) {
-        same_tape(name, self.tape(), rhs.tape());
-        let (a, b) = (self.operand(), rhs.operand());
-        let op = Op {
-            inputs: [Some(a), Some(b)],
-            aux: 0,
-            backward,
-            partials: false,
-        };
-        (a, b, op)
-    }
-
-    /// Records an op of one operand with an `R2×C2` output and `aux` scratch scalars:
-    /// `forward(x, out)` gets the operand's values and the output region (`out[R2·C2..]`
-    /// is the aux region, which the backward rule finds at `Slots::b`).
-    #[inline(always)]
-    pub(crate) fn unary_op<const R2: usize, const C2: usize>(
-        self,
-        aux: usize,
-        backward: BackwardFn<T>,
-        forward: impl FnOnce(&[T], &mut [T]),
-    ) -> Tensor<'t, R2, C2, T> {
-        let (x, op) = self.unary_record(aux, backward);
+    pub(crate) fn map(self, f: impl Fn(T) -> (T, T)) -> Self {
+        if R * C == 1 {
+            let (y, d) = f(self.scalar());
+            let op = self.unary(0, map_backward::<T, R, C>).with_partials();
+            return self.tape().record_scalar(op, [y, d]).retype();
+        }
+        let op = self.unary(R * C, map_backward::<T, R, C>);
+        let x = self.offset();
         self.tape().record(op, |values, out| {
-            let start = x.off as usize;
-            forward(&values[start..start + R * C], out)
-        })
-    }
-
-    /// Records a one-operand op of a 1×1 tensor: `f(x)` returns the output followed by the
-    /// `K - 1` aux scalars its backward rule reads (at `Slots::b`), or, with `partials`,
-    /// `[y, ∂y/∂x]` for the shared partials rule (`backward` is then unused). Only called
-    /// when `R·C = 1`.
-    #[inline(always)]
-    pub(crate) fn unary_scalar_op<const K: usize>(
-        self,
-        backward: BackwardFn<T>,
-        partials: bool,
-        f: impl FnOnce(T) -> [T; K],
-    ) -> Self {
-        let (_, mut op) = self.unary_record(K - 1, backward);
-        if partials {
-            op = op.with_partials();
-        }
-        self.tape().record_scalar(op, f(self.scalar())).retype()
-    }
-
-    /// Records an op of two operands of one tape with an `R2×C2` output:
-    /// `forward(a, b, out)` gets both operands' values and the output region.
-    ///
-    /// Panics, naming the op, if the operands are on different tapes.
-    #[inline(always)]
-    pub(crate) fn binary_op<const R1: usize, const C1: usize, const R2: usize, const C2: usize>(
-        self,
-        rhs: Tensor<'t, R1, C1, T>,
-        name: &'static str,
-        backward: BackwardFn<T>,
-        forward: impl FnOnce(&[T], &[T], &mut [T]),
-    ) -> Tensor<'t, R2, C2, T> {
-        let (a, b, op) = self.binary_record(rhs, name, backward);
-        self.tape().record(op, |values, out| {
-            let (sa, sb) = (a.off as usize, b.off as usize);
-            forward(&values[sa..sa + R * C], &values[sb..sb + R1 * C1], out)
-        })
-    }
-
-    /// Records an element-wise op of two equally shaped operands: `out[i] = f(a[i], b[i])`.
-    #[inline(always)]
-    pub(crate) fn zip_op(
-        self,
-        rhs: Self,
-        name: &'static str,
-        backward: BackwardFn<T>,
-        f: impl Fn(T, T) -> T,
-    ) -> Self {
-        if R * C == 1 {
-            let y = f(self.scalar(), rhs.scalar());
-            return self.binary_scalar_op(rhs, name, backward, false, [y]);
-        }
-        self.zip_matrix(rhs, name, backward, f)
-    }
-
-    /// [`zip_op`](Tensor::zip_op) for an op whose partial derivatives are known in the
-    /// forward pass and whose rule is `∂a += ∂y ⊙ ∂y/∂a`, `∂b += ∂y ⊙ ∂y/∂b`:
-    /// `f(a, b) = (y, [∂y/∂a, ∂y/∂b])`. A 1×1 output stores the partials and takes the shared
-    /// partials rule, which the walk runs inline; a larger one stores `y` and takes `backward`.
-    #[inline(always)]
-    pub(crate) fn zip_op_d(
-        self,
-        rhs: Self,
-        name: &'static str,
-        backward: BackwardFn<T>,
-        f: impl Fn(T, T) -> (T, [T; 2]),
-    ) -> Self {
-        if R * C == 1 {
-            let (y, [da, db]) = f(self.scalar(), rhs.scalar());
-            return self.binary_scalar_op(rhs, name, backward, true, [y, da, db]);
-        }
-        self.zip_matrix(rhs, name, backward, |a, b| f(a, b).0)
-    }
-
-    /// Records a two-operand op of 1×1 tensors whose output and aux scalars `out` are
-    /// computed (from the handles' values): with `partials`, `out` is `[y, ∂y/∂a, ∂y/∂b]`
-    /// for the shared partials rule. Only called when `R·C = 1`.
-    #[inline(always)]
-    fn binary_scalar_op<const K: usize>(
-        self,
-        rhs: Self,
-        name: &'static str,
-        backward: BackwardFn<T>,
-        partials: bool,
-        out: [T; K],
-    ) -> Self {
-        let (_, _, mut op) = self.binary_record(rhs, name, backward);
-        if partials {
-            op = op.with_partials();
-        }
-        self.tape().record_scalar(op, out).retype()
-    }
-
-    /// The general path of [`zip_op`](Tensor::zip_op): `out[i] = f(a[i], b[i])`.
-    #[inline(always)]
-    fn zip_matrix(
-        self,
-        rhs: Self,
-        name: &'static str,
-        backward: BackwardFn<T>,
-        f: impl Fn(T, T) -> T,
-    ) -> Self {
-        self.binary_op(rhs, name, backward, |a, b, out| {
-            for ((o, &x), &y) in out[..R * C].iter_mut().zip(a).zip(b) {
-                *o = f(x, y);
-            }
-        })
-    }
-
-    /// Records an element-wise op of one operand: `out[i] = f(x[i])`.
-    #[inline(always)]
-    pub(crate) fn map_op(self, backward: BackwardFn<T>, f: impl Fn(T) -> T) -> Self {
-        if R * C == 1 {
-            return self.unary_scalar_op(backward, false, |x| [f(x)]);
-        }
-        self.map_matrix(backward, f)
-    }
-
-    /// [`map_op`](Tensor::map_op) for an op whose derivative is known in the forward pass and
-    /// whose rule is `∂x += ∂y ⊙ ∂y/∂x`: `f(x) = (y, ∂y/∂x)`. A 1×1 output stores the
-    /// derivative and takes the shared partials rule; a larger one stores `y` and takes
-    /// `backward`.
-    #[inline(always)]
-    pub(crate) fn map_op_d(self, backward: BackwardFn<T>, f: impl Fn(T) -> (T, T)) -> Self {
-        if R * C == 1 {
-            return self.unary_scalar_op(backward, true, |x| {
-                let (y, d) = f(x);
-                [y, d]
-            });
-        }
-        self.map_matrix(backward, |x| f(x).0)
-    }
-
-    /// The general path of [`map_op`](Tensor::map_op): `out[i] = f(x[i])`.
-    #[inline(always)]
-    fn map_matrix(self, backward: BackwardFn<T>, f: impl Fn(T) -> T) -> Self {
-        self.unary_op(0, backward, |x, out| {
-            for (o, &v) in out[..R * C].iter_mut().zip(x) {
-                *o = f(v);
-            }
-        })
-    }
-
-    /// Records an element-wise op that computes its derivative with its value:
-    /// `f(x) = (y, ∂y/∂x)` (`sigmoid`, `tanh`, `powi`). The derivatives go to the node's aux
-    /// region (all outputs, then all derivatives) and the rule is one multiply per element,
-    /// [`stored_derivative_backward`]; a 1×1 output's `[y, d]` is the partials layout, so the
-    /// walk runs it inline.
-    #[inline(always)]
-    pub(crate) fn map_with_derivative(self, f: impl Fn(T) -> (T, T)) -> Self {
-        let backward = stored_derivative_backward::<T, R, C>;
-        if R * C == 1 {
-            return self.unary_scalar_op(backward, true, |x| {
-                let (y, d) = f(x);
-                [y, d]
-            });
-        }
-        self.unary_op(R * C, backward, |x, out| {
             let (y, d) = out.split_at_mut(R * C);
-            for ((y, d), &x) in y.iter_mut().zip(d).zip(x) {
+            for ((y, d), &x) in y.iter_mut().zip(d).zip(&values[x..][..R * C]) {
                 (*y, *d) = f(x);
             }
         })
     }
 
-    /// Records an element-wise op of the operand and a plain scalar `c`, which is kept in a
-    /// one-scalar aux region (at `Slots::b`) for the backward rule. With `c_is_derivative`
-    /// (`x·c`), a 1×1 output's `[y, c]` doubles as `[y, ∂y/∂x]` and takes the shared partials
-    /// rule.
+    /// Records an element-wise op of two operands of one shape:
+    /// `f(a, b) = (y, [∂y/∂a, ∂y/∂b])`. The partial derivatives are stored after the outputs
+    /// and the backward rule is `∂a += ∂y ⊙ ∂y/∂a`, `∂b += ∂y ⊙ ∂y/∂b`.
+    ///
+    /// Panics, naming the op (`name`), if the operands are on different tapes.
     #[inline(always)]
-    pub(crate) fn scalar_op(
+    #[track_caller]
+    pub(crate) fn zip(
         self,
-        c: T,
-        c_is_derivative: bool,
-        backward: BackwardFn<T>,
-        f: impl Fn(T, T) -> T,
+        rhs: Self,
+        name: &'static str,
+        f: impl Fn(T, T) -> (T, [T; 2]),
     ) -> Self {
         if R * C == 1 {
-            return self.unary_scalar_op(backward, c_is_derivative, |x| [f(x, c), c]);
+            let (y, [da, db]) = f(self.scalar(), rhs.scalar());
+            let op = self
+                .binary(rhs, name, 0, zip_backward::<T, R, C>)
+                .with_partials();
+            return self.tape().record_scalar(op, [y, da, db]).retype();
         }
-        self.unary_op(1, backward, |x, out| {
-            let (y, aux) = out.split_at_mut(R * C);
-            for (o, &v) in y.iter_mut().zip(x) {
-                *o = f(v, c);
+        let op = self.binary(rhs, name, 2 * R * C, zip_backward::<T, R, C>);
+        let (a, b) = (self.offset(), rhs.offset());
+        self.tape().record(op, |values, out| {
+            let (y, d) = out.split_at_mut(R * C);
+            let (da, db) = d.split_at_mut(R * C);
+            let ab = values[a..][..R * C].iter().zip(&values[b..][..R * C]);
+            for (((y, da), db), (&a, &b)) in y.iter_mut().zip(da).zip(db).zip(ab) {
+                (*y, [*da, *db]) = f(a, b);
             }
-            aux[0] = c;
         })
+    }
+
+    /// Records an op of one operand with an `R2×C2` output and `aux` scalars after it.
+    /// `forward(x, out)` gets the operand's values and must write every scalar of `out`
+    /// (`R2·C2` outputs, then `aux`: the region holds stale data, not zeros); `backward` is
+    /// the rule, which sees the aux scalars as [`Unary::aux`](crate::engine::Unary::aux).
+    #[inline(always)]
+    pub(crate) fn record_unary<const R2: usize, const C2: usize>(
+        self,
+        aux: usize,
+        forward: impl FnOnce(&[T], &mut [T]),
+        backward: BackwardFn<T>,
+    ) -> Tensor<'t, R2, C2, T> {
+        let op = self.unary(aux, backward);
+        if R * C == 1 && R2 * C2 == 1 && aux == 0 {
+            let mut out = [T::zero()];
+            forward(&[self.scalar()], &mut out);
+            return self.tape().record_scalar(op, out).retype();
+        }
+        let x = self.offset();
+        self.tape()
+            .record(op, |values, out| forward(&values[x..][..R * C], out))
+    }
+
+    /// Records an op of two operands of one tape, of any shapes, with an `R2×C2` output and
+    /// `aux` scalars after it: as [`record_unary`](Tensor::record_unary), with
+    /// `forward(lhs, rhs, out)`.
+    ///
+    /// Panics, naming the op (`name`), if the operands are on different tapes.
+    #[inline(always)]
+    #[track_caller]
+    pub(crate) fn record_binary<
+        const R1: usize,
+        const C1: usize,
+        const R2: usize,
+        const C2: usize,
+    >(
+        self,
+        rhs: Tensor<'t, R1, C1, T>,
+        name: &'static str,
+        aux: usize,
+        forward: impl FnOnce(&[T], &[T], &mut [T]),
+        backward: BackwardFn<T>,
+    ) -> Tensor<'t, R2, C2, T> {
+        let op = self.binary(rhs, name, aux, backward);
+        if R * C == 1 && R1 * C1 == 1 && R2 * C2 == 1 && aux == 0 {
+            let mut out = [T::zero()];
+            forward(&[self.scalar()], &[rhs.scalar()], &mut out);
+            return self.tape().record_scalar(op, out).retype();
+        }
+        let (a, b) = (self.offset(), rhs.offset());
+        self.tape().record(op, |values, out| {
+            forward(&values[a..][..R * C], &values[b..][..R1 * C1], out)
+        })
+    }
+
+    /// What a one-operand op records besides its output.
+    #[inline(always)]
+    pub(crate) fn unary(self, aux: usize, backward: BackwardFn<T>) -> Op<T> {
+        Op {
+            inputs: [Some(self.operand()), None],
+            aux,
+            backward,
+            partials: false,
+        }
+    }
+
+    /// What a two-operand op records besides its output; panics, naming the op, if the
+    /// operands are on different tapes.
+    #[inline(always)]
+    #[track_caller]
+    pub(crate) fn binary<const R1: usize, const C1: usize>(
+        self,
+        rhs: Tensor<'t, R1, C1, T>,
+        name: &'static str,
+        aux: usize,
+        backward: BackwardFn<T>,
+    ) -> Op<T> {
+        same_tape(name, self.tape(), rhs.tape());
+        let inputs: [Option<Operand>; 2] = [Some(self.operand()), Some(rhs.operand())];
+        Op {
+            inputs,
+            aux,
+            backward,
+            partials: false,
+        }
     }
 }
 
-/// `∂x += ∂y ⊙ d` where the forward pass stored `d = ∂y/∂x` in the aux region at `b`: the
-/// rule of [`map_with_derivative`](Tensor::map_with_derivative).
-fn stored_derivative_backward<T: Scalar, const R: usize, const C: usize>(
-    s: Slots,
-    v: &[T],
-    g: &mut [T],
-) {
-    let n = R * C;
-    let (before, grad_out) = split_grads(g, s.out(), n);
-    let d = &v[s.b()..][..n];
-    s.grad_a(before, n, grad_out.iter().zip(d).map(|(&go, &d)| go * d));
+/// The rule of [`map`](Tensor::map): `∂x += ∂y ⊙ d`, with `d` stored after the outputs.
+fn map_backward<T: Scalar, const R: usize, const C: usize>(r: Rule<'_, T>) {
+    let r = r.unary(R * C, R * C);
+    let d = &r.aux[..R * C];
+    r.grad_x
+        .add(r.grad_out.iter().zip(d).map(|(&go, &d)| go * d));
+}
+
+/// The rule of [`zip`](Tensor::zip): `∂a += ∂y ⊙ da`, `∂b += ∂y ⊙ db`, with `da` and `db`
+/// stored after the outputs.
+fn zip_backward<T: Scalar, const R: usize, const C: usize>(r: Rule<'_, T>) {
+    let r = r.binary(R * C, R * C, R * C);
+    let (da, db) = r.aux[..2 * R * C].split_at(R * C);
+    r.grads.add(
+        r.grad_out.iter().zip(da).map(|(&go, &d)| go * d),
+        r.grad_out.iter().zip(db).map(|(&go, &d)| go * d),
+    );
 }
 
 #[cfg(test)]
@@ -325,6 +251,10 @@ mod tests {
             same_on_both_paths!(v, |x| x.min(x * 0.5));
             same_on_both_paths!(v, |x| x.powi(0));
             same_on_both_paths!(v, |x| x.powi(-2));
+            same_on_both_paths!(v, |x| x.sin());
+            same_on_both_paths!(v, |x| x.cos());
+            same_on_both_paths!(v, |x| x.atan2(x * 0.5 + 0.25));
+            same_on_both_paths!(v, |x| x.atan2(x));
             // distinct operands (the cases above reuse one)
             same_on_both_paths!(v, |x| x + x * 0.5);
             same_on_both_paths!(v, |x| x - x * 0.5);

@@ -1,22 +1,9 @@
-//! Ops that change the shape: `transpose`, `dot`, and the typed reductions `mean` (all
-//! elements), `sum_rows`/`mean_rows` (the rows added together: `R×C → 1×C`) and
-//! `sum_cols`/`mean_cols` (the columns added together: `R×C → R×1`).
-//!
-//! The reduction names say what is added up, like nalgebra's `row_sum`/`column_sum`, and
-//! match the broadcasts they undo: `sum_rows` is the adjoint of
-//! [`broadcast_rows`](Tensor::broadcast_rows) (a row repeated as rows), `sum_cols` of
-//! [`broadcast_cols`](Tensor::broadcast_cols) (a column repeated as columns). For a batch with
-//! one example per column, `sum_cols` adds over the batch, `sum_rows` within each example.
-//!
-//! ```text
-//! x = [1 2 3]    x.sum_rows() = [5 7 9]    x.sum_cols() = [ 6]
-//!     [4 5 6]                                              [15]
-//! ```
+//! Ops that change the shape: `transpose`.
 
-use crate::scalar::lit;
-use crate::tape::{Slots, split_grads};
+use super::Rule;
 use crate::{Scalar, Tensor};
 
+/// # Shape
 impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// The transpose `xᵀ`, an `R×C` tensor becoming `C×R`: `yⱼᵢ = xᵢⱼ`. Backward:
     /// `∂x += (∂y)ᵀ`.
@@ -37,189 +24,25 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// ```
     pub fn transpose(self) -> Tensor<'t, C, R, T> {
         // yⱼᵢ = xᵢⱼ
-        fn backward<T: Scalar, const R: usize, const C: usize>(s: Slots, _: &[T], g: &mut [T]) {
+        fn backward<T: Scalar, const R: usize, const C: usize>(r: Rule<'_, T>) {
             // ∂xᵢⱼ += ∂yⱼᵢ  (x(i, j) is at i + R·j, y(j, i) at j + C·i)
-            let n = R * C;
-            let (before, grad_out) = split_grads(g, s.out(), n);
-            s.grad_a(before, n, (0..n).map(|k| grad_out[k / R + C * (k % R)]));
+            let r = r.unary(R * C, R * C);
+            let go = r.grad_out;
+            r.grad_x.add((0..R * C).map(|k| go[k / R + C * (k % R)]));
         }
-        self.unary_op(0, backward::<T, R, C>, |x, out| {
+        let forward = |x: &[T], out: &mut [T]| {
             for (k, &v) in x.iter().enumerate() {
                 out[k / R + C * (k % R)] = v;
             }
-        })
-    }
-
-    /// The mean of all elements, `(1/(R·C))·Σᵢⱼ xᵢⱼ`, as a 1×1 tensor. Backward:
-    /// `∂x += ∂y / (R·C)` in every element.
-    ///
-    /// Composed: [`sum`](Tensor::sum), then `/ (R·C)` (two nodes).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use nalgebra::Matrix2x3;
-    ///
-    /// let tape = shapegrad::Tape::new();
-    /// let x = tape.var(Matrix2x3::new(1.0, 2.0, 3.0, 4.0, 5.0, 6.0));
-    /// let m = x.mean();
-    /// assert_eq!(m.item(), 3.5);
-    /// assert_eq!(m.backward().wrt(x), Matrix2x3::repeat(1.0 / 6.0));
-    /// ```
-    pub fn mean(self) -> Tensor<'t, 1, 1, T> {
-        self.sum() / lit::<T>((R * C) as f64)
-    }
-
-    /// The sum of the `R` rows, a `1×C` row: `yⱼ = Σᵢ xᵢⱼ` (each column added up; nalgebra's
-    /// `row_sum`, NumPy's `x.sum(axis=0)`). Backward: `∂xᵢⱼ += ∂yⱼ`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use nalgebra::{Matrix2x3, RowVector3};
-    ///
-    /// let tape = shapegrad::Tape::new();
-    /// let x = tape.var(Matrix2x3::new(1.0, 2.0, 3.0, 4.0, 5.0, 6.0));
-    /// let y = x.sum_rows();
-    /// assert_eq!(y.value(), RowVector3::new(5.0, 7.0, 9.0));
-    /// let w = tape.constant(RowVector3::new(1.0, 2.0, 3.0));
-    /// assert_eq!((y * w).sum().backward().wrt(x), Matrix2x3::new(1.0, 2.0, 3.0, 1.0, 2.0, 3.0));
-    /// ```
-    pub fn sum_rows(self) -> Tensor<'t, 1, C, T> {
-        // yⱼ = Σᵢ xᵢⱼ
-        fn backward<T: Scalar, const R: usize, const C: usize>(s: Slots, _: &[T], g: &mut [T]) {
-            // ∂xᵢⱼ += ∂yⱼ  (column j of x is contiguous)
-            let (before, grad_out) = split_grads(g, s.out(), C);
-            s.grad_a(before, R * C, (0..R * C).map(|k| grad_out[k / R]));
-        }
-        self.unary_op(0, backward::<T, R, C>, |x, out| {
-            for (o, column) in out[..C].iter_mut().zip(x.chunks_exact(R)) {
-                *o = column.iter().fold(T::zero(), |acc, &v| acc + v);
-            }
-        })
-    }
-
-    /// The sum of the `C` columns, an `R×1` column: `yᵢ = Σⱼ xᵢⱼ` (each row added up;
-    /// nalgebra's `column_sum`, NumPy's `x.sum(axis=1)`). Backward: `∂xᵢⱼ += ∂yᵢ`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use nalgebra::{Matrix2x3, Vector2};
-    ///
-    /// let tape = shapegrad::Tape::new();
-    /// let x = tape.var(Matrix2x3::new(1.0, 2.0, 3.0, 4.0, 5.0, 6.0));
-    /// let y = x.sum_cols();
-    /// assert_eq!(y.value(), Vector2::new(6.0, 15.0));
-    /// let w = tape.constant(Vector2::new(1.0, 2.0));
-    /// assert_eq!((y * w).sum().backward().wrt(x), Matrix2x3::new(1.0, 1.0, 1.0, 2.0, 2.0, 2.0));
-    /// ```
-    pub fn sum_cols(self) -> Tensor<'t, R, 1, T> {
-        // yᵢ = Σⱼ xᵢⱼ
-        fn backward<T: Scalar, const R: usize, const C: usize>(s: Slots, _: &[T], g: &mut [T]) {
-            // ∂xᵢⱼ += ∂yᵢ  (x(i, j) is at i + R·j)
-            let (before, grad_out) = split_grads(g, s.out(), R);
-            s.grad_a(before, R * C, (0..R * C).map(|k| grad_out[k % R]));
-        }
-        self.unary_op(0, backward::<T, R, C>, |x, out| {
-            let out = &mut out[..R];
-            out.fill(T::zero());
-            for column in x.chunks_exact(R) {
-                for (o, &v) in out.iter_mut().zip(column) {
-                    *o += v;
-                }
-            }
-        })
-    }
-
-    /// The mean of the `R` rows, a `1×C` row: `yⱼ = (1/R)·Σᵢ xᵢⱼ`. Backward:
-    /// `∂xᵢⱼ += ∂yⱼ / R`.
-    ///
-    /// Composed: [`sum_rows`](Tensor::sum_rows), then `/ R` (two nodes).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use nalgebra::{Matrix2x3, RowVector3};
-    ///
-    /// let tape = shapegrad::Tape::new();
-    /// let x = tape.var(Matrix2x3::new(1.0, 2.0, 3.0, 4.0, 5.0, 6.0));
-    /// let y = x.mean_rows();
-    /// assert_eq!(y.value(), RowVector3::new(2.5, 3.5, 4.5));
-    /// assert_eq!(y.sum().backward().wrt(x), Matrix2x3::repeat(0.5));
-    /// ```
-    pub fn mean_rows(self) -> Tensor<'t, 1, C, T> {
-        self.sum_rows() / lit::<T>(R as f64)
-    }
-
-    /// The mean of the `C` columns, an `R×1` column: `yᵢ = (1/C)·Σⱼ xᵢⱼ` (for a batch with
-    /// one example per column, the mean over the batch). Backward: `∂xᵢⱼ += ∂yᵢ / C`.
-    ///
-    /// Composed: [`sum_cols`](Tensor::sum_cols), then `/ C` (two nodes).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use nalgebra::{Matrix2x3, Vector2};
-    ///
-    /// let tape = shapegrad::Tape::new();
-    /// let x = tape.var(Matrix2x3::new(1.0, 2.0, 3.0, 4.0, 5.0, 6.0));
-    /// let y = x.mean_cols();
-    /// assert_eq!(y.value(), Vector2::new(2.0, 5.0));
-    /// assert_eq!(y.sum().backward().wrt(x), Matrix2x3::repeat(1.0 / 3.0));
-    /// ```
-    pub fn mean_cols(self) -> Tensor<'t, R, 1, T> {
-        self.sum_cols() / lit::<T>(C as f64)
-    }
-}
-
-impl<'t, const N: usize, T: Scalar> Tensor<'t, N, 1, T> {
-    /// The dot product of two column vectors, `aᵀb = Σᵢ aᵢbᵢ`, as a 1×1 tensor. Backward:
-    /// `∂a += ∂y·b`, `∂b += ∂y·a`.
-    ///
-    /// # Panics
-    ///
-    /// If `self` and `rhs` are on different tapes.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use nalgebra::Vector3;
-    ///
-    /// let tape = shapegrad::Tape::new();
-    /// let a = tape.var(Vector3::new(1.0, 2.0, 3.0));
-    /// let b = tape.var(Vector3::new(4.0, -5.0, 6.0));
-    /// let y = a.dot(b);
-    /// assert_eq!(y.item(), 12.0); // 4 − 10 + 18
-    /// let grads = y.backward();
-    /// assert_eq!(grads.wrt(a), Vector3::new(4.0, -5.0, 6.0)); // b
-    /// assert_eq!(grads.wrt(b), Vector3::new(1.0, 2.0, 3.0)); // a
-    /// ```
-    pub fn dot(self, rhs: Self) -> Tensor<'t, 1, 1, T> {
-        // y = Σᵢ aᵢbᵢ
-        fn backward<T: Scalar, const N: usize>(s: Slots, v: &[T], g: &mut [T]) {
-            // ∂a += ∂y·b,  ∂b += ∂y·a
-            let (before, grad_out) = split_grads(g, s.out(), 1);
-            let go = grad_out[0];
-            let (a, b) = (&v[s.a()..][..N], &v[s.b()..][..N]);
-            s.grad_ab(
-                before,
-                N,
-                b.iter().map(|&b| go * b),
-                a.iter().map(|&a| go * a),
-            );
-        }
-        self.binary_op(rhs, "dot", backward::<T, N>, |a, b, out| {
-            out[0] = a.iter().zip(b).fold(T::zero(), |acc, (&a, &b)| acc + a * b);
-        })
+        };
+        self.record_unary(0, forward, backward::<T, R, C>)
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use crate::Tape;
     use crate::testutil::{check_binary, check_unary};
-    use nalgebra::{Matrix1, Matrix2x3, Matrix3x2, RowVector3, Vector2, Vector4};
+    use nalgebra::{Matrix1, Matrix2x3, Matrix3x2, Vector4};
 
     fn m() -> Matrix2x3<f64> {
         Matrix2x3::new(0.3, -1.2, 1.0, 0.7, -0.4, 0.1)
@@ -238,55 +61,5 @@ mod tests {
             Matrix3x2::new(0.5, -0.1, 0.2, 0.9, -0.7, 0.3),
             |a, b| a.transpose() * b,
         );
-    }
-
-    #[test]
-    fn gradcheck_reductions() {
-        check_unary(Matrix1::new(0.7), |x| x.mean());
-        check_unary(m(), |x| x.mean());
-        check_unary(m(), |x| x.sum_rows());
-        check_unary(m(), |x| x.sum_cols());
-        check_unary(m(), |x| x.mean_rows());
-        check_unary(m(), |x| x.mean_cols());
-        check_unary(Vector4::new(0.3, -1.2, 1.0, 0.7), |x| x.sum_rows());
-        check_unary(Vector4::new(0.3, -1.2, 1.0, 0.7), |x| x.sum_cols());
-        check_unary(RowVector3::new(0.3, -1.2, 1.0), |x| x.sum_rows());
-        check_unary(RowVector3::new(0.3, -1.2, 1.0), |x| x.mean_cols());
-        // reused: x ⊙ broadcast(reduction(x))
-        check_unary(m(), |x| x.sum_rows().broadcast_rows() * x);
-        check_unary(m(), |x| x.sum_cols().broadcast_cols() * x);
-        check_unary(m(), |x| x.mean().broadcast() * x);
-    }
-
-    #[test]
-    fn gradcheck_dot() {
-        check_binary(Matrix1::new(0.4), Matrix1::new(-0.3), |a, b| a.dot(b));
-        check_binary(
-            Vector4::new(0.3, -1.2, 1.0, 0.7),
-            Vector4::new(0.5, 0.25, -0.8, 1.1),
-            |a, b| a.dot(b),
-        );
-        check_unary(Vector2::new(0.3, -1.2), |x| x.dot(x)); // ∂ = 2x
-        check_unary(Vector2::new(0.3, -1.2), |x| x.dot(x * x));
-    }
-
-    #[test]
-    fn hand_derived() {
-        // x = [[1, 2, 3], [4, 5, 6]]: sum_rows = [5, 7, 9], sum_cols = [6, 15], mean = 3.5,
-        // mean_rows = [2.5, 3.5, 4.5], mean_cols = [2, 5]; Σ(sum_rows ⊙ [1, 2, 3]) has
-        // ∂xᵢⱼ = wⱼ; x·x has ∂ = 2x.
-        let tape = Tape::<f64>::new();
-        let x0 = Matrix2x3::new(1.0, 2.0, 3.0, 4.0, 5.0, 6.0);
-        let x = tape.var(x0);
-        assert_eq!(x.sum_rows().value(), RowVector3::new(5.0, 7.0, 9.0));
-        assert_eq!(x.sum_cols().value(), Vector2::new(6.0, 15.0));
-        assert_eq!(x.mean_rows().value(), RowVector3::new(2.5, 3.5, 4.5));
-        assert_eq!(x.mean_cols().value(), Vector2::new(2.0, 5.0));
-        assert_eq!(x.mean().item(), 3.5);
-        assert_eq!(x.transpose().value(), x0.transpose());
-        let v = tape.var(Vector2::new(3.0, -4.0));
-        let d = v.dot(v);
-        assert_eq!(d.item(), 25.0);
-        assert_eq!(d.backward().wrt(v), Vector2::new(6.0, -8.0));
     }
 }

@@ -7,7 +7,7 @@
 //! logit; a `+inf` or NaN logit, or a column of only `−inf`, makes the whole column NaN, value
 //! and gradient.
 
-use crate::tape::{Slots, split_grads};
+use super::Rule;
 use crate::{Scalar, Tensor};
 
 /// What [`softmax_column`] learns about a column besides the softmax.
@@ -44,6 +44,13 @@ pub(crate) fn softmax_column<T: Scalar>(x: &[T], p: &mut [T]) -> ColumnStats<T> 
     ColumnStats { max, argmax, rest }
 }
 
+/// The columns of a `K×B` slice (none when `K = 0`: the slice is empty then).
+#[inline(always)]
+pub(crate) fn columns<T, const K: usize>(v: &[T]) -> std::slice::ChunksExact<'_, T> {
+    v.chunks_exact(K.max(1))
+}
+
+/// # Softmax (per column)
 impl<'t, const K: usize, const B: usize, T: Scalar> Tensor<'t, K, B, T> {
     /// The softmax of each column, `yₖ = e^{xₖ} / Σⱼ e^{xⱼ}`, computed as
     /// `e^{xₖ − m} / Σⱼ e^{xⱼ − m}` with `m` the column maximum. Backward, per column:
@@ -70,12 +77,10 @@ impl<'t, const K: usize, const B: usize, T: Scalar> Tensor<'t, K, B, T> {
     /// ```
     pub fn softmax(self) -> Self {
         // yₖ = e^{xₖ − m} / Σⱼ e^{xⱼ − m} per column
-        fn backward<T: Scalar, const K: usize, const B: usize>(s: Slots, v: &[T], g: &mut [T]) {
+        fn backward<T: Scalar, const K: usize, const B: usize>(r: Rule<'_, T>) {
             // ∂x += y ⊙ (∂y − Σₖ ∂yₖ yₖ) per column
-            let n = K * B;
-            let (before, grad_out) = split_grads(g, s.out(), n);
-            let y = &v[s.out()..][..n];
-            let columns = grad_out.chunks_exact(K).zip(y.chunks_exact(K));
+            let r = r.unary(K * B, K * B);
+            let columns = columns::<T, K>(r.grad_out).zip(columns::<T, K>(r.y));
             let terms = columns.flat_map(|(go, y)| {
                 let dot = go
                     .iter()
@@ -83,13 +88,14 @@ impl<'t, const K: usize, const B: usize, T: Scalar> Tensor<'t, K, B, T> {
                     .fold(T::zero(), |acc, (&go, &y)| acc + go * y);
                 go.iter().zip(y).map(move |(&go, &y)| y * (go - dot))
             });
-            s.grad_a(before, n, terms);
+            r.grad_x.add(terms);
         }
-        self.unary_op(0, backward::<T, K, B>, |x, out| {
-            for (x, y) in x.chunks_exact(K).zip(out[..K * B].chunks_exact_mut(K)) {
+        let forward = |x: &[T], out: &mut [T]| {
+            for (x, y) in columns::<T, K>(x).zip(out.chunks_exact_mut(K.max(1))) {
                 softmax_column(x, y);
             }
-        })
+        };
+        self.record_unary(0, forward, backward::<T, K, B>)
     }
 
     /// The log of the softmax of each column, `yₖ = xₖ − ln Σⱼ e^{xⱼ}`, computed as
@@ -119,29 +125,29 @@ impl<'t, const K: usize, const B: usize, T: Scalar> Tensor<'t, K, B, T> {
     /// ```
     pub fn log_softmax(self) -> Self {
         // yₖ = (xₖ − m) − ln Σⱼ e^{xⱼ − m} per column; aux p = softmax(x)
-        fn backward<T: Scalar, const K: usize, const B: usize>(s: Slots, v: &[T], g: &mut [T]) {
+        fn backward<T: Scalar, const K: usize, const B: usize>(r: Rule<'_, T>) {
             // ∂x += ∂y − p·Σₖ ∂yₖ per column
-            let n = K * B;
-            let (before, grad_out) = split_grads(g, s.out(), n);
-            let p = &v[s.b()..][..n];
-            let columns = grad_out.chunks_exact(K).zip(p.chunks_exact(K));
+            let r = r.unary(K * B, K * B);
+            let p = &r.aux[..K * B];
+            let columns = columns::<T, K>(r.grad_out).zip(columns::<T, K>(p));
             let terms = columns.flat_map(|(go, p)| {
                 let total = go.iter().fold(T::zero(), |acc, &go| acc + go);
                 go.iter().zip(p).map(move |(&go, &p)| go - p * total)
             });
-            s.grad_a(before, n, terms);
+            r.grad_x.add(terms);
         }
-        self.unary_op(K * B, backward::<T, K, B>, |x, out| {
+        let forward = |x: &[T], out: &mut [T]| {
             let (y, p) = out.split_at_mut(K * B);
-            let columns = x.chunks_exact(K).zip(y.chunks_exact_mut(K));
-            for ((x, y), p) in columns.zip(p.chunks_exact_mut(K)) {
+            let columns = columns::<T, K>(x).zip(y.chunks_exact_mut(K.max(1)));
+            for ((x, y), p) in columns.zip(p.chunks_exact_mut(K.max(1))) {
                 let c = softmax_column(x, p);
                 let ln_total = c.rest.ln_1p();
                 for (y, &x) in y.iter_mut().zip(x) {
                     *y = (x - c.max) - ln_total;
                 }
             }
-        })
+        };
+        self.record_unary(K * B, forward, backward::<T, K, B>)
     }
 }
 

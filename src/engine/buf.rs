@@ -1,0 +1,159 @@
+//! The tape's two buffers and their growth.
+//!
+//! Invariant: every append goes through [`Buffers::room_for`], which makes room *before*
+//! anything is computed or stored, so an append itself is plain stores into initialised
+//! memory (no capacity check, no call that could unwind between computing and storing).
+
+use crate::Scalar;
+
+use super::node::Node;
+
+/// The most scalars a tape holds: value offsets are `u32`.
+pub(crate) const MAX_SCALARS: usize = u32::MAX as usize;
+
+/// An append-only buffer whose storage is always initialised: `data.len()` is its capacity
+/// and `len` how much is recorded. Appending past the room panics on the index; it never
+/// grows by itself.
+pub(crate) struct Buf<E> {
+    data: Vec<E>,
+    len: usize,
+}
+
+impl<E: Copy> Buf<E> {
+    /// Room for `n` elements, filled with `fill`.
+    pub(crate) fn with_capacity(n: usize, fill: E) -> Self {
+        Buf {
+            data: vec![fill; n],
+            len: 0,
+        }
+    }
+
+    /// Number of recorded elements.
+    #[inline(always)]
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Number of elements it holds room for.
+    #[inline(always)]
+    pub(crate) fn capacity(&self) -> usize {
+        self.data.len()
+    }
+
+    /// Forgets everything past the first `n` elements (keeping the room).
+    pub(crate) fn truncate(&mut self, n: usize) {
+        self.len = self.len.min(n);
+    }
+
+    /// Appends `n` elements holding stale data; returns where they start.
+    #[inline(always)]
+    pub(crate) fn extend_by(&mut self, n: usize) -> usize {
+        let start = self.len;
+        self.len = start + n;
+        start
+    }
+
+    /// Appends `e`.
+    #[inline(always)]
+    pub(crate) fn push(&mut self, e: E) {
+        let at = self.extend_by(1);
+        self.data[at] = e;
+    }
+
+    /// Makes room for at least `n` more elements, doubling, but for no more than `max`
+    /// elements in all (`len + n <= max`).
+    fn grow(&mut self, n: usize, fill: E, max: usize) {
+        let room = (self.len + n).max(2 * self.data.len()).max(8).min(max);
+        self.data.resize(room, fill);
+    }
+}
+
+impl<E> std::ops::Deref for Buf<E> {
+    type Target = [E];
+
+    #[inline(always)]
+    fn deref(&self) -> &[E] {
+        &self.data[..self.len]
+    }
+}
+
+impl<E> std::ops::DerefMut for Buf<E> {
+    #[inline(always)]
+    fn deref_mut(&mut self) -> &mut [E] {
+        &mut self.data[..self.len]
+    }
+}
+
+/// The tape's storage: nodes in creation order, and every node's values (output, then aux)
+/// in one contiguous buffer, in the same order.
+pub(crate) struct Buffers<T> {
+    pub(crate) nodes: Buf<Node<T>>,
+    pub(crate) values: Buf<T>,
+    /// The parameters' prefix of `nodes` and `values`, which `Tape::clear` keeps.
+    pub(crate) param_nodes: usize,
+    pub(crate) param_scalars: usize,
+}
+
+impl<T: Scalar> Buffers<T> {
+    /// Empty buffers with room for `nodes` nodes and `scalars` values, allocated and
+    /// initialised now.
+    pub(crate) fn with_capacity(nodes: usize, scalars: usize) -> Self {
+        Buffers {
+            nodes: Buf::with_capacity(nodes.min(MAX_SCALARS), Node::filler()),
+            values: Buf::with_capacity(scalars.min(MAX_SCALARS), T::zero()),
+            param_nodes: 0,
+            param_scalars: 0,
+        }
+    }
+
+    /// Makes room for one more node with `len` scalars; returns its value offset. (Every
+    /// node takes at least one scalar, so node indices fit in `u32` too.)
+    #[inline(always)]
+    pub(crate) fn room_for(&mut self, len: usize) -> u32 {
+        let off = self.values.len();
+        if self.values.capacity() - off < len || self.nodes.capacity() == self.nodes.len() {
+            // the value buffer never holds room past `MAX_SCALARS`, so an op that fits in the
+            // room fits the limit: it is checked here, where the buffers grow, only
+            assert!(
+                off + len <= MAX_SCALARS,
+                "shapegrad: a tape holds at most 2^32 - 1 scalars; clear it between steps"
+            );
+            self.grow(len);
+        }
+        off as u32
+    }
+
+    /// Grows both buffers for one more node of `len` scalars: the only call on the recording
+    /// path, cold and out of line.
+    ///
+    /// `extern "C"`, so that it cannot unwind (a panic inside aborts; it allocates, and Rust
+    /// already aborts when an allocation fails). A call that may unwind needs a landing pad
+    /// to release the tape's borrow, and with one the compiler kept a scalar chain's values
+    /// in stack slots instead of registers, storing and reloading them around every op.
+    #[cold]
+    #[inline(never)]
+    extern "C" fn grow(&mut self, len: usize) {
+        if self.values.capacity() - self.values.len() < len {
+            self.values.grow(len, T::zero(), MAX_SCALARS);
+        }
+        if self.nodes.capacity() == self.nodes.len() {
+            self.nodes.grow(1, Node::filler(), MAX_SCALARS); // every node takes a scalar
+        }
+    }
+
+    /// The index of the node whose values start at offset `off` (nodes are in offset order).
+    pub(crate) fn node_at(&self, off: u32) -> usize {
+        // most walks start at the last node (the loss, just recorded)
+        if let Some(last) = self.nodes.last()
+            && last.at.out == off
+        {
+            return self.nodes.len() - 1;
+        }
+        let k = self.nodes.partition_point(|n| n.at.out < off);
+        debug_assert_eq!(
+            self.nodes[k].at.out, off,
+            "shapegrad: no node at offset {off}"
+        );
+        k
+    }
+}

@@ -1,0 +1,19 @@
+//! The engine (private): the tape's buffers and their growth, recording, and the reverse walk
+//! with its fast paths. Op files never import from here directly; they use the op-author
+//! interface in `ops/mod.rs`, which re-exports the rule view ([`Rule`] and friends).
+//!
+//! - `node.rs`: what a recorded op is (a rule pointer and its offsets, 24 bytes);
+//! - `buf.rs`: the two buffers (nodes, values) and their growth;
+//! - `record.rs`: appending a node, on the general path and the 1×1 path;
+//! - `walk.rs`: the reverse walk (stamps, inline partials, carried gradient);
+//! - `rule.rs`: the typed view a backward rule gets.
+
+mod buf;
+mod node;
+mod record;
+mod rule;
+mod walk;
+
+pub(crate) use buf::Buffers;
+pub(crate) use node::{BackwardFn, Op, Operand, Write};
+pub(crate) use rule::Rule;

@@ -1,0 +1,150 @@
+//! Recording: appending a node and its values.
+//!
+//! Two paths, one result. [`Tape::record`] is the general one: the op's forward writes its
+//! output (and aux) straight into the value buffer, reading its operands from it.
+//! [`Tape::record_scalar`] is the 1×1 fast path: the output and aux are computed *before*
+//! the tape is borrowed, from operand values that 1×1 handles carry in registers, then
+//! stored. Both store the same scalars and the same node, so a node cannot tell which path
+//! recorded it.
+
+use crate::{Scalar, Tape, Tensor};
+
+use super::buf::Buffers;
+use super::node::{GRAD_A, GRAD_B, Node, Op, Operand, PARTIALS, region_len};
+
+impl<T: Scalar> Tape<T> {
+    /// Appends a leaf holding `values` (`R·C` of them, column-major), copied straight in.
+    #[inline(always)]
+    pub(crate) fn leaf<const R: usize, const C: usize>(
+        &self,
+        needs_grad: bool,
+        values: impl ExactSizeIterator<Item = T>,
+    ) -> Tensor<'_, R, C, T> {
+        let mut inner = self.inner.borrow_mut();
+        let off = inner.push_leaf(R * C, values);
+        let value = if R * C == 1 {
+            inner.values[off as usize]
+        } else {
+            T::zero()
+        };
+        Tensor::from_raw(self, off, needs_grad, value)
+    }
+
+    /// Appends a 1×1 leaf holding `value` (a few stores, no iterator).
+    #[inline(always)]
+    pub(crate) fn leaf_scalar(&self, needs_grad: bool, value: T) -> Tensor<'_, 1, 1, T> {
+        let mut inner = self.inner.borrow_mut();
+        let off = inner.room_for(1);
+        inner.values.push(value);
+        inner.nodes.push(Node::leaf(off, 1));
+        Tensor::from_raw(self, off, needs_grad, value)
+    }
+
+    /// Clears the recording and appends a variable leaf to the parameters' prefix; returns its
+    /// node index and value offset.
+    pub(crate) fn push_param(
+        &mut self,
+        len: usize,
+        values: impl ExactSizeIterator<Item = T>,
+    ) -> (u32, u32) {
+        self.clear();
+        let inner = self.inner.get_mut();
+        let off = inner.push_leaf(len, values);
+        inner.param_nodes = inner.nodes.len();
+        inner.param_scalars = inner.values.len();
+        (inner.nodes.len() as u32 - 1, off)
+    }
+
+    /// Appends an op with an `R×C` output: `forward(values, out)` writes the output and aux
+    /// into `out`, reading operands from `values`, which holds everything recorded before.
+    ///
+    /// `out` holds stale data from an earlier recording, not zeros, so `forward` must write
+    /// every scalar of it (the stale-buffer test checks every op does): zeroing it first cost
+    /// more than many ops themselves (`docs/benchmarks.md`).
+    #[inline(always)]
+    pub(crate) fn record<const R: usize, const C: usize>(
+        &self,
+        op: Op<T>,
+        forward: impl FnOnce(&[T], &mut [T]),
+    ) -> Tensor<'_, R, C, T> {
+        let mut inner = self.inner.borrow_mut();
+        let len = region_len(R * C) + op.aux;
+        let off = inner.room_for(len);
+        inner.values.extend_by(len);
+        let (before, out) = inner.values.split_at_mut(off as usize);
+        // an empty output's placeholder scalar is skipped: the aux region follows either way
+        forward(before, &mut out[region_len(R * C) - R * C..]);
+        let value = if R * C == 1 { out[0] } else { T::zero() };
+        let needs_grad = inner.push_node(&op, off, region_len(R * C));
+        Tensor::from_raw(self, off, needs_grad, value)
+    }
+
+    /// [`record`](Tape::record) for a 1×1 output whose `K` scalars (output, then aux) are
+    /// already computed. The op's math ran before the tape is borrowed, so a cold call in it
+    /// (sigmoid's far-left case) has no borrow to release on unwinding.
+    #[inline(always)]
+    pub(crate) fn record_scalar<const K: usize>(
+        &self,
+        op: Op<T>,
+        out: [T; K],
+    ) -> Tensor<'_, 1, 1, T> {
+        debug_assert_eq!(op.aux + 1, K);
+        let mut inner = self.inner.borrow_mut();
+        let off = inner.room_for(K);
+        let start = inner.values.extend_by(K);
+        inner.values[start..][..K].copy_from_slice(&out);
+        let needs_grad = inner.push_node(&op, off, 1);
+        Tensor::from_raw(self, off, needs_grad, out[0])
+    }
+
+    /// The values of a recorded tensor, handed to `read` without copying.
+    pub(crate) fn with_values<U>(&self, off: u32, len: usize, read: impl FnOnce(&[T]) -> U) -> U {
+        let inner = self.inner.borrow();
+        read(&inner.values[off as usize..][..len])
+    }
+
+    /// The index of the node whose values start at offset `off`.
+    pub(crate) fn node_at(&self, off: u32) -> usize {
+        self.inner.borrow().node_at(off)
+    }
+}
+
+impl<T: Scalar> Buffers<T> {
+    /// Appends a leaf of `len` scalars taken from `values` (plus the placeholder of an empty
+    /// region); returns its value offset.
+    #[inline(always)]
+    fn push_leaf(&mut self, len: usize, values: impl ExactSizeIterator<Item = T>) -> u32 {
+        assert_eq!(values.len(), len, "shapegrad: leaf size");
+        let off = self.room_for(region_len(len));
+        let start = self.values.extend_by(region_len(len));
+        let dst = &mut self.values[start..];
+        dst.iter_mut().zip(values).for_each(|(d, v)| *d = v);
+        if len == 0 {
+            dst[0] = T::zero();
+        }
+        self.nodes.push(Node::leaf(off, len as u32));
+        off
+    }
+
+    /// Appends the node of `op` whose output (`out_len` scalars, aux after them) starts at
+    /// `off`; returns whether it needs a gradient.
+    #[inline(always)]
+    fn push_node(&mut self, op: &Op<T>, off: u32, out_len: usize) -> bool {
+        let needs = |x: Option<Operand>| x.is_some_and(|x| x.needs_grad);
+        let mut flags =
+            (needs(op.inputs[0]) as u32 * GRAD_A) | (needs(op.inputs[1]) as u32 * GRAD_B);
+        if op.partials && flags != 0 {
+            flags |= PARTIALS;
+        }
+        self.nodes.push(Node {
+            backward: op.backward,
+            at: super::node::Offsets {
+                out: off,
+                a: op.inputs[0].map_or(off, |x| x.off),
+                b: op.inputs[1].map_or(off + out_len as u32, |x| x.off),
+                flags,
+            },
+        });
+        flags != 0
+    }
+}

@@ -1,0 +1,174 @@
+//! What a backward walk returns: [`Gradients`].
+
+use nalgebra::SMatrix;
+
+use crate::tape::Session;
+use crate::{Scalar, Tensor};
+
+/// A gradient region as an `R×C` matrix, or zeros where there is none.
+pub(crate) fn matrix_or_zeros<T: Scalar, const R: usize, const C: usize>(
+    grad: Option<&[T]>,
+) -> SMatrix<T, R, C> {
+    grad.map_or_else(SMatrix::zeros, SMatrix::from_column_slice)
+}
+
+/// The gradients of one output with respect to every tensor of its tape, from
+/// [`Tensor::backward`] or [`Tensor::backward_with`].
+///
+/// Owns its buffer (no borrow of the tape), so it is `Send + Sync` and outlives further
+/// recording. Reuse one across steps with [`Tensor::backward_into`] to avoid reallocating.
+///
+/// # Examples
+///
+/// ```
+/// use shapegrad::Tape;
+///
+/// let tape = Tape::new();
+/// let x = tape.var_scalar(3.0);
+/// let y = tape.var_scalar(4.0);
+/// let grads = (x * y).backward();
+/// assert_eq!(grads.wrt(x)[0], 4.0);
+/// assert_eq!(grads.wrt(y)[0], 3.0);
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Gradients<T: Scalar = f64> {
+    /// Gradients, laid out like the tape's values (all of them at the last walk). Only
+    /// regions stamped in `reached` hold gradients of this walk; the rest is stale.
+    pub(crate) data: Vec<T>,
+    /// Per value offset: the stamp of the last walk that wrote the region starting there.
+    pub(crate) reached: Vec<u8>,
+    /// This walk's stamp, 1..=255 (0 before any walk).
+    pub(crate) stamp: u8,
+    /// The recording these gradients belong to; tape id 0 before any backward.
+    pub(crate) session: Session,
+    /// How many parameters the tape had when these gradients were computed.
+    pub(crate) params: usize,
+}
+
+impl<T: Scalar> Gradients<T> {
+    /// An empty gradient buffer, to be filled by [`Tensor::backward_into`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use shapegrad::{Gradients, Tape};
+    ///
+    /// let mut grads = Gradients::new();
+    /// let tape = Tape::new();
+    /// let x = tape.var_scalar(2.0);
+    /// x.exp().backward_into(&mut grads);
+    /// assert_eq!(grads.wrt(x)[0], 2.0_f64.exp());
+    /// ```
+    pub fn new() -> Self {
+        Gradients {
+            data: Vec::new(),
+            reached: Vec::new(),
+            stamp: 0,
+            session: Session::default(),
+            params: 0,
+        }
+    }
+
+    /// Prepares for a walk over `len` scalars: sizes the buffers (growing only, with no pass
+    /// over what is kept), forgets which recording they held (until [`finish`]) and returns
+    /// the new stamp.
+    ///
+    /// [`finish`]: Gradients::finish
+    pub(crate) fn begin(&mut self, len: usize) -> u8 {
+        if self.data.len() < len {
+            self.data.resize(len, T::zero());
+            self.reached.resize(len, 0);
+        }
+        if self.stamp == u8::MAX {
+            self.reached.fill(0);
+            self.stamp = 0;
+        }
+        self.stamp += 1;
+        self.session = Session::default();
+        self.stamp
+    }
+
+    /// Names the recording a finished walk differentiated, and how many parameters it had.
+    pub(crate) fn finish(&mut self, session: Session, params: usize) {
+        self.session = session;
+        self.params = params;
+    }
+
+    /// `∂y/∂x`, the gradient of the differentiated output `y` with respect to `x`, shaped
+    /// like `x`. Zeros where `y` does not depend on `x`, for constants, and for tensors
+    /// recorded after `backward` ran.
+    ///
+    /// # Panics
+    ///
+    /// If `x` belongs to another tape, or to a recording started by [`Tape::clear`] after
+    /// these gradients were computed, or if no backward has filled these gradients yet.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use nalgebra::Vector2;
+    /// use shapegrad::Tape;
+    ///
+    /// let tape = Tape::new();
+    /// let x = tape.var(Vector2::new(1.0, 2.0));
+    /// let unused = tape.var_scalar(5.0);
+    /// let grads = (x * x).sum().backward();
+    /// assert_eq!(grads.wrt(x), Vector2::new(2.0, 4.0));
+    /// assert_eq!(grads.wrt(unused)[0], 0.0);
+    /// ```
+    pub fn wrt<const R: usize, const C: usize>(&self, x: Tensor<'_, R, C, T>) -> SMatrix<T, R, C> {
+        matrix_or_zeros(self.slice(x))
+    }
+
+    /// The gradient with respect to `x` as a column-major slice without copying, or `None`
+    /// where [`wrt`](Gradients::wrt) would return zeros.
+    ///
+    /// # Panics
+    ///
+    /// As [`wrt`](Gradients::wrt).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use nalgebra::Matrix2;
+    /// use shapegrad::Tape;
+    ///
+    /// let tape = Tape::new();
+    /// let a = tape.var(Matrix2::new(1.0, 2.0, 3.0, 4.0));
+    /// let grads = (a * 3.0).sum().backward();
+    /// assert_eq!(grads.slice(a), Some(&[3.0, 3.0, 3.0, 3.0][..]));
+    /// ```
+    pub fn slice<const R: usize, const C: usize>(&self, x: Tensor<'_, R, C, T>) -> Option<&[T]> {
+        // no walk has session tape 0, so one comparison covers both panics
+        if x.tape().session() != self.session {
+            self.wrong_session();
+        }
+        self.region(x.offset(), R * C)
+    }
+
+    /// The panic of [`slice`](Gradients::slice) for a tensor of another recording, or for
+    /// gradients no walk has filled.
+    #[cold]
+    #[inline(never)]
+    #[track_caller]
+    fn wrong_session(&self) -> ! {
+        assert!(
+            self.session.tape != 0,
+            "shapegrad: `Gradients::wrt` on gradients no backward has filled"
+        );
+        panic!("shapegrad: `Gradients::wrt` got a tensor from another tape or recording")
+    }
+
+    /// The gradient region at `start`, if this walk wrote it.
+    pub(crate) fn region(&self, start: usize, len: usize) -> Option<&[T]> {
+        if self.reached.get(start) != Some(&self.stamp) {
+            return None;
+        }
+        self.data.get(start..start + len)
+    }
+
+    /// The recording these gradients belong to.
+    pub(crate) fn session(&self) -> Session {
+        self.session
+    }
+}
