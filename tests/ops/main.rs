@@ -13,3 +13,12 @@
 mod checks;
 mod registry;
 mod zero_size;
+mod composites;
+mod extreme;
+mod extreme_nn;
+mod gradcheck;
+#[cfg(feature = "hessian")]
+mod hessian;
+mod jacobian;
+mod kinks;
+mod values;

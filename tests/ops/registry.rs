@@ -198,6 +198,8 @@ elementwise! {
     Square: |x| x.square();
     Abs: |x| x.abs();
     Relu: |x| x.relu();
+    Sin: |x| x.sin();
+    Cos: |x| x.cos();
     Softmax: |x| x.softmax();
     LogSoftmax: |x| x.log_softmax();
 }
@@ -228,6 +230,7 @@ same_shape! {
     Div -> [R, C]: |a, b| a / b;
     Max -> [R, C]: |a, b| a.max(b);
     Min -> [R, C]: |a, b| a.min(b);
+    Atan2 -> [R, C]: |y, x| y.atan2(x);
     Mse -> [1, 1]: |a, b| loss::mse(a, b);
     Bce -> [1, 1]: |a, b| loss::bce_with_logits(a, b);
     CrossEntropyOneHot -> [1, 1]: |a, b| loss::cross_entropy_one_hot(a, b);
@@ -296,6 +299,7 @@ pub fn registry(r: &mut Registry) {
     r.elementwise2::<Sub>(&Entry { name: "a - b", tags: &[Elementwise, TwoOperands] });
     r.elementwise2::<Mul>(&Entry { name: "a * b", tags: &[Elementwise, TwoOperands] });
     r.elementwise2::<Div>(&Entry { name: "a / b", tags: &[Elementwise, TwoOperands] });
+    // a plain scalar on either side (ops/scalar_arith.rs)
     r.elementwise::<AddC>(&Entry { name: "x + c", tags: &[Elementwise] });
     r.elementwise::<CAdd>(&Entry { name: "c + x", tags: &[Elementwise, LhsScalar] });
     r.elementwise::<SubC>(&Entry { name: "x - c", tags: &[Elementwise] });
@@ -304,11 +308,16 @@ pub fn registry(r: &mut Registry) {
     r.elementwise::<CMul>(&Entry { name: "c * x", tags: &[Elementwise, LhsScalar] });
     r.elementwise::<DivC>(&Entry { name: "x / c", tags: &[Elementwise] });
     r.elementwise::<CDiv>(&Entry { name: "c / x", tags: &[Elementwise, LhsScalar] });
-    // exp, activations (ops/exp.rs, ops/activation.rs)
+    // exp (ops/exp_log.rs), activations (ops/activation.rs)
     r.elementwise::<Exp>(&Entry { name: "exp", tags: &[Elementwise] });
     r.elementwise::<Sigmoid>(&Entry { name: "sigmoid", tags: &[Elementwise] });
     r.elementwise::<Tanh>(&Entry { name: "tanh", tags: &[Elementwise] });
-    // ops/elementwise.rs
+    // trigonometry (ops/trig.rs); atan2 jumps across the negative x axis and has no
+    // gradient at the origin: samples keep |y| ≥ ¼ (kinks.rs has the edges)
+    r.elementwise::<Sin>(&Entry { name: "sin", tags: &[Elementwise] });
+    r.elementwise::<Cos>(&Entry { name: "cos", tags: &[Elementwise] });
+    r.elementwise2::<Atan2>(&Entry { name: "atan2", tags: &[Elementwise, TwoOperands, Kinked] });
+    // ln, sqrt, powi, square (ops/exp_log.rs); abs, relu, max, min (ops/kinks.rs)
     r.elementwise::<Ln>(&Entry { name: "ln", tags: &[Elementwise, PositiveDomain] });
     r.elementwise::<Sqrt>(&Entry { name: "sqrt", tags: &[Elementwise, PositiveDomain] });
     r.elementwise::<Powi3>(&Entry { name: "powi(3)", tags: &[Elementwise] });
@@ -319,7 +328,7 @@ pub fn registry(r: &mut Registry) {
     r.elementwise::<Relu>(&Entry { name: "relu", tags: &[Elementwise, Kinked] });
     r.elementwise2::<Max>(&Entry { name: "max", tags: &[Elementwise, TwoOperands, Kinked] });
     r.elementwise2::<Min>(&Entry { name: "min", tags: &[Elementwise, TwoOperands, Kinked] });
-    // reductions and shape ops (ops/reduce.rs, ops/shape.rs)
+    // reductions (ops/reduce.rs), transpose (ops/shape.rs)
     r.free::<Sum>(&Entry { name: "sum", tags: &[] });
     r.free::<Transpose>(&Entry { name: "transpose", tags: &[] });
     r.free::<Mean>(&Entry { name: "mean", tags: &[] });
@@ -438,11 +447,9 @@ pub fn weights<T: Scalar, const R: usize, const C: usize>(tape: &Tape<T>, salt: 
     }))
 }
 
-/// One leaf of a case: its shape and sample values (column-major).
+/// One leaf of a case: its sample values (column-major).
 #[derive(Clone, Debug)]
 pub struct Leaf {
-    pub rows: usize,
-    pub cols: usize,
     pub values: Vec<f64>,
 }
 
@@ -535,6 +542,15 @@ pub fn all() -> Registry {
     r
 }
 
+/// ` (BroadcastCols<0>)` for an entry type with const arguments, else nothing.
+fn type_args<E>() -> String {
+    let name = std::any::type_name::<E>();
+    match name.find('<') {
+        Some(at) => format!(" ({}{})", name[..at].rsplit("::").next().unwrap_or(name), &name[at..]),
+        None => String::new(),
+    }
+}
+
 impl Registry {
     fn note(&mut self, e: &'static Entry) {
         if !self.entries.iter().any(|x| std::ptr::eq(*x, e)) {
@@ -563,7 +579,7 @@ impl Registry {
         self.note(e);
         self.zero.push(ZeroCase {
             entry: e,
-            what: format!("{R}×{C}"),
+            what: format!("{R}×{C}{}", type_args::<E>()),
             shapes: vec![(R, C)],
             run64: run_unary::<E, f64, R, C>,
             run32: run_unary::<E, f32, R, C>,
@@ -732,10 +748,11 @@ pub fn point(e: &Entry, leaf: usize, i: usize) -> f64 {
 }
 
 fn leaf(e: &Entry, leaf: usize, rows: usize, cols: usize) -> Leaf {
-    Leaf { rows, cols, values: (0..rows * cols).map(|i| point(e, leaf, i)).collect() }
+    Leaf { values: (0..rows * cols).map(|i| point(e, leaf, i)).collect() }
 }
 
 /// A direction for H·v: every component non-zero, |vᵢ| ≤ 1.5.
+#[cfg(feature = "hessian")]
 pub fn direction(n: usize) -> Vec<f64> {
     (0..n).map(|i| MIXED[(3 * i + 5) % 16]).collect()
 }
