@@ -1,7 +1,7 @@
 //! The neural-network ops and losses at extreme inputs: `softmax`/`log_softmax`,
 //! `bce_with_logits` and the softmax cross-entropies at logits ±1000 (finite, and correct,
-//! value and gradient), `ln`/`sqrt`/`powi` at ±0, the kinks of `relu`/`abs`/`max`/`min`, and
-//! the documented inf/NaN behaviour.
+//! value and gradient), and the documented inf/NaN behaviour. (`ln`/`sqrt`/`powi` at ±0 and
+//! the kinks of `relu`/`abs`/`max`/`min` are in `kinks.rs`.)
 //!
 //! Expected values are derived by hand in the comments. The recurring facts: in f64,
 //! `e^{−1000}` and `e^{−2000}` underflow to exactly 0 (below the smallest subnormal,
@@ -14,12 +14,6 @@ use shapegrad::{Scalar, Tape, loss};
 /// An f64 constant as `T` (exact for every constant used here).
 fn k<T: Scalar>(v: f64) -> T {
     nalgebra::convert(v)
-}
-
-/// NaN test for any `Scalar` (which has no `is_nan`): NaN is the one value unequal to itself.
-#[allow(clippy::eq_op)]
-fn is_nan<T: Scalar>(v: T) -> bool {
-    v != v
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -250,77 +244,4 @@ fn mse_overflow_is_ieee() {
     let l = loss::mse(p, tape.constant_scalar(0.0));
     assert_eq!(l.item(), f64::INFINITY);
     assert_eq!(l.backward().wrt(p)[0], 2e200);
-}
-
-// ---------------------------------------------------------------------------------------------
-// ln, sqrt, powi at 0; relu, abs, max, min at their kinks
-
-fn check_at_zero<T: Scalar>() {
-    let tape = Tape::<T>::new();
-    let (zero, inf) = (T::zero(), k::<T>(1.0) / T::zero());
-    let z = tape.var_scalar(zero);
-    let nz = tape.var_scalar(-zero);
-    // ln(0) = −inf (IEEE), ∂ = 1/x = +inf; at −0: ln(−0) = −inf too, ∂ = 1/(−0) = −inf
-    assert_eq!(z.ln().item(), -inf);
-    assert_eq!(z.ln().backward().wrt(z)[0], inf);
-    assert_eq!(nz.ln().item(), -inf);
-    assert_eq!(nz.ln().backward().wrt(nz)[0], -inf);
-    // ln(−1) = NaN (IEEE); its gradient 1/x = −1 is still computed (documented, as PyTorch)
-    let m1 = tape.var_scalar(-T::one());
-    assert!(is_nan(m1.ln().item()));
-    assert_eq!(m1.ln().backward().wrt(m1)[0], -T::one());
-    // √0 = 0, ∂ = 1/(2·0) = +inf; √(−0) = −0 (IEEE), ∂ = 1/(2·(−0)) = −inf; √(−1) = NaN, ∂ NaN
-    assert_eq!(z.sqrt().item(), zero);
-    assert_eq!(z.sqrt().backward().wrt(z)[0], inf);
-    assert_eq!(nz.sqrt().backward().wrt(nz)[0], -inf);
-    assert!(is_nan(m1.sqrt().item()) && is_nan(m1.sqrt().backward().wrt(m1)[0]));
-    // powi at 0: d(x⁰) = 0 (not 0·0⁻¹ = NaN), d(x¹) = 1, d(x²) = 0, d(x⁻¹) = −1/0² = −inf
-    assert_eq!(z.powi(0).item(), T::one());
-    assert_eq!(z.powi(0).backward().wrt(z)[0], zero);
-    assert_eq!(z.powi(1).backward().wrt(z)[0], T::one());
-    assert_eq!(z.powi(2).backward().wrt(z)[0], zero);
-    assert_eq!(z.powi(-1).item(), inf);
-    assert_eq!(z.powi(-1).backward().wrt(z)[0], -inf);
-    // relu and abs at ±0: value 0, subgradient 0 (PyTorch's choice, documented)
-    for x in [z, nz] {
-        assert_eq!(x.relu().item(), zero);
-        assert_eq!(x.relu().backward().wrt(x)[0], zero);
-        assert_eq!(x.abs().item(), zero);
-        assert_eq!(x.abs().backward().wrt(x)[0], zero);
-    }
-    // max/min at a tie: ½ to each operand, also at ±inf
-    for v in [zero, k(3.0), inf, -inf] {
-        let (a, b) = (tape.var_scalar(v), tape.var_scalar(v));
-        let g = a.max(b).backward();
-        assert_eq!((g.wrt(a)[0], g.wrt(b)[0]), (k(0.5), k(0.5)));
-        let g = a.min(b).backward();
-        assert_eq!((g.wrt(a)[0], g.wrt(b)[0]), (k(0.5), k(0.5)));
-    }
-    // max with −inf: the finite operand wins, all of ∂y to it
-    let (a, b) = (tape.var_scalar(-inf), tape.var_scalar(k(-1000.0)));
-    let g = a.max(b).backward();
-    assert_eq!((g.wrt(a)[0], g.wrt(b)[0]), (zero, T::one()));
-}
-
-#[test]
-fn ln_sqrt_powi_relu_abs_max_min_at_kinks() {
-    check_at_zero::<f64>();
-    check_at_zero::<f32>();
-}
-
-#[test]
-fn nan_propagates_through_kinked_ops() {
-    // Documented: NaN in gives NaN value and NaN gradient (f64::max would drop it).
-    let tape = Tape::<f64>::new();
-    let (nan, one) = (tape.var_scalar(f64::NAN), tape.var_scalar(1.0));
-    for y in [
-        nan.relu(),
-        nan.abs(),
-        nan.max(one),
-        one.max(nan),
-        nan.min(one),
-    ] {
-        assert!(y.item().is_nan());
-        assert!(y.backward().wrt(nan)[0].is_nan());
-    }
 }

@@ -1,15 +1,11 @@
-//! Hessian-vector products and Hessians by forward-over-reverse (the tape on `Dual64`):
-//! against the exact `(A + Aᵀ)v` of a quadratic form, against central differences of the
-//! gradient for every op of the crate and for the notebook's graph function, against a
-//! hand-derived Hessian of that graph function, and the symmetry of full Hessians.
-
-#![cfg(feature = "hessian")]
-
-mod op_fns;
+//! Hessian-vector products and Hessians by forward-over-reverse (the tape on `Dual64`,
+//! `--features hessian`): against the exact `(A + Aᵀ)v` of a quadratic form, against central
+//! differences of the gradient for the notebook's graph function, against a hand-derived
+//! Hessian of that graph function, and the symmetry of full Hessians. (H·v of every op
+//! against finite differences is checked through the registry in `checks.rs`.)
 
 use approx::assert_relative_eq;
-use nalgebra::{Matrix1, Matrix2x3, Matrix3, SMatrix, SVector, Vector3, Vector4, Vector6};
-use op_fns::{Visit, all_ops};
+use nalgebra::{Matrix1, Matrix2x3, Matrix3, SMatrix, SVector, Vector3, Vector6};
 use shapegrad::{Scalar, ScalarFn, Tape, Tensor, hessian, hvp};
 
 // ---------------------------------------------------------------------------------------------
@@ -102,7 +98,14 @@ fn quadratic_form_hvp_is_a_plus_a_transpose_times_v() {
 
 #[test]
 fn hvp_is_linear_in_v_and_zero_for_v_zero() {
-    let f = op_fns::Softmax;
+    /// `Σ exp(softmax(x) ⊙ x)`: the softmax rule on duals, a Hessian with no zero block.
+    struct Softmax;
+    impl ScalarFn<2, 3> for Softmax {
+        fn eval<'t, T: Scalar>(&self, x: Tensor<'t, 2, 3, T>) -> Tensor<'t, 1, 1, T> {
+            (x.softmax() * x).exp().sum()
+        }
+    }
+    let f = Softmax;
     let x = Matrix2x3::new(0.3, -1.2, 1.0, 0.7, -0.4, 0.55);
     let v1 = Matrix2x3::new(1.0, 0.5, -0.25, 0.0, 2.0, -1.0);
     let v2 = Matrix2x3::new(-0.5, 1.0, 0.75, 1.5, 0.0, 0.25);
@@ -132,69 +135,7 @@ fn a_function_not_depending_on_x_has_zero_derivatives() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// every op: the rules run on duals
-
-/// Largest scaled H·v error against FD over all ops and shapes: 1.1e-8 (measured, `tanh` in
-/// its far branch on 2×3, where |H·v| ≈ 10); the tolerance is 1e-7. A rule that is wrong on
-/// duals (a branch that drops the ε part, a derivative stored without it) is off by
-/// O(|H·v|), which is above 1e-2 for every function and shape here (asserted).
-const HVP_FD_TOL: f64 = 1e-7;
-
-struct HvpMatchesFd<const R: usize, const C: usize> {
-    x: SMatrix<f64, R, C>,
-    v: SMatrix<f64, R, C>,
-    worst: f64,
-}
-
-impl<const R: usize, const C: usize> Visit<R, C> for HvpMatchesFd<R, C> {
-    fn visit<F: ScalarFn<R, C>>(&mut self, name: &str, f: &F) {
-        let (value, grad, hv) = hvp(f, &self.x, &self.v);
-        // real parts: the same computation as in f64 (matmul's summation order may differ)
-        let (value64, grad64) = value_and_gradient(f, &self.x);
-        assert_relative_eq!(value, value64, max_relative = 1e-14);
-        assert!(
-            scaled_error(&grad, &grad64) < 1e-14,
-            "{name} {R}×{C}: gradient {grad} vs f64 {grad64}"
-        );
-        // ε parts: H·v against central differences of the f64 gradient
-        let fd = fd_hvp(f, &self.x, &self.v);
-        let err = scaled_error(&hv, &fd);
-        assert!(
-            err < HVP_FD_TOL,
-            "{name} {R}×{C}: H·v {hv} vs fd {fd} (error {err:e})"
-        );
-        assert!(
-            hv.abs().max() > 1e-2,
-            "{name} {R}×{C}: H·v too small to test"
-        );
-        self.worst = self.worst.max(err);
-    }
-}
-
-fn hvp_matches_fd<const R: usize, const C: usize>(
-    x: SMatrix<f64, R, C>,
-    v: SMatrix<f64, R, C>,
-) -> f64 {
-    let mut visitor = HvpMatchesFd { x, v, worst: 0.0 };
-    all_ops(&mut visitor);
-    visitor.worst
-}
-
-#[test]
-fn every_op_hvp_matches_finite_differences_of_the_gradient() {
-    // Points as in tests/check_gradient.rs: every element ≥ 0.25 from the kinks at 0.
-    // Directions small enough that x ± h·v stays on the same side of every kink.
-    let worst = hvp_matches_fd(Matrix1::new(0.7), Matrix1::new(1.0))
-        .max(hvp_matches_fd(
-            Matrix2x3::new(0.3, -1.2, 1.0, 0.7, -0.4, 0.55),
-            Matrix2x3::new(1.0, 0.5, -0.25, 0.0, 2.0, -1.0),
-        ))
-        .max(hvp_matches_fd(
-            Vector4::new(0.5, -0.75, 0.25, -0.3),
-            Vector4::new(-1.0, 0.5, 1.5, 0.75),
-        ));
-    assert!(worst < HVP_FD_TOL, "{worst:e}");
-}
+// activations on duals
 
 #[test]
 fn activations_in_their_tails_keep_exact_second_derivatives() {
@@ -389,19 +330,45 @@ fn graph_function_hvp_along_a_general_direction() {
     assert!(scaled_error(&hv, &fd_hvp(&Graph, &x, &v)) < 1e-8);
 }
 
-/// Prints the worked example of docs/higher-order.md: the graph function's value, gradient
-/// and Hessian at the notebook's first entry (`cargo test --features hessian --test
-/// higher_order -- --ignored --nocapture`).
+/// The worked example of docs/higher-order.md: the graph function's Hessian at the notebook's
+/// first entry, as its table prints it (7 significant digits, `−` for minus), against
+/// `hessian` here; a failure prints the rows to paste.
 #[test]
-#[ignore = "prints the numbers for docs/higher-order.md"]
-fn print_graph_function_example() {
+fn docs_worked_example_matches_the_hessian() {
     let x = Vector6::from(ENTRY_0);
-    let (value, grad, _) = hvp(&Graph, &x, &Vector6::zeros());
-    println!("value {value:e}");
-    println!("gradient {:?}", grad.as_slice());
     let h = hessian(&Graph, &x);
-    for i in 0..6 {
-        let row: Vec<String> = (0..6).map(|j| format!("{:.6e}", h[(i, j)])).collect();
-        println!("| {} |", row.join(" | "));
+    let doc = include_str!("../../docs/higher-order.md");
+    let rows: Vec<Vec<f64>> = doc
+        .lines()
+        .filter(|l| l.starts_with("| **"))
+        .map(|l| {
+            l.split('|')
+                .skip(2)
+                .filter(|c| !c.trim().is_empty())
+                .map(|c| c.trim().replace('−', "-").parse::<f64>().expect("a number"))
+                .collect()
+        })
+        .collect();
+    let printed: Vec<String> = (0..6)
+        .map(|i| {
+            let row: Vec<String> = (0..6)
+                .map(|j| match h[(i, j)] {
+                    0.0 => "0".into(),
+                    v => format!("{v:.6e}").replace('-', "−"),
+                })
+                .collect();
+            format!("| {} |", row.join(" | "))
+        })
+        .collect();
+    let printed = printed.join("\n");
+    assert_eq!(rows.len(), 6, "the table in docs/higher-order.md; computed:\n{printed}");
+    for (i, row) in rows.iter().enumerate() {
+        assert_eq!(row.len(), 6);
+        for (j, &want) in row.iter().enumerate() {
+            // 7 significant digits: within half a unit of the 7th, 5e-7 relative; 0 is exact
+            let got = h[(i, j)];
+            let ok = if want == 0.0 { got == 0.0 } else { (got - want).abs() <= 5e-7 * want.abs() };
+            assert!(ok, "H[{i}, {j}] = {got:e}, docs say {want:e}; computed:\n{printed}");
+        }
     }
 }

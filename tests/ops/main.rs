@@ -1,0 +1,24 @@
+//! Every op of the crate, checked through one registry (`registry.rs`): finite differences,
+//! f32 against f64, the public gradient checker, stale buffers, the scalar fast path against
+//! the matrix path, zero-sized shapes and Hessian-vector products are each written once
+//! (`checks.rs`, `zero_size.rs`) and run on every entry. Beside them, the op-specific tests:
+//! forward values (`values.rs`), composite functions with reused inputs (`composites.rs`),
+//! kinks (`kinks.rs`), extreme inputs (`extreme.rs`, `extreme_nn.rs`), the public checker's
+//! own behaviour (`gradcheck.rs`), `jacobian` (`jacobian.rs`) and, with `--features hessian`,
+//! `hvp`/`hessian` on closed forms (`hessian.rs`).
+//!
+//! Adding an op: the op and its unit tests in `src/ops/`, one entry in `registry.rs`, one
+//! row in the op table of `src/lib.rs` (`registry_covers_the_op_table` checks the two agree).
+
+mod checks;
+mod registry;
+mod zero_size;
+mod composites;
+mod extreme;
+mod extreme_nn;
+mod gradcheck;
+#[cfg(feature = "hessian")]
+mod hessian;
+mod jacobian;
+mod kinks;
+mod values;
