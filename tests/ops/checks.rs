@@ -79,13 +79,25 @@ fn f32_matches_f64_every_op_every_shape() {
     for case in &r.cases {
         for form in FORMS {
             let r64 = case.run(Finish::WeightedExp, form);
-            let r32 = (case.run32)(&Tape::new(), &to_f32(&case.values()), Finish::WeightedExp, form);
+            let r32 = (case.run32)(
+                &Tape::new(),
+                &to_f32(&case.values()),
+                Finish::WeightedExp,
+                form,
+            );
             let pairs = std::iter::once((f64::from(r32.value), r64.value)).chain(
-                r32.grads.iter().flatten().map(|&g| f64::from(g)).zip(r64.grads.iter().flatten().copied()),
+                r32.grads
+                    .iter()
+                    .flatten()
+                    .map(|&g| f64::from(g))
+                    .zip(r64.grads.iter().flatten().copied()),
             );
             for (g32, g64) in pairs {
                 let err = (g32 - g64).abs() / g64.abs().max(1.0);
-                assert!(err <= F32_TOL, "{case:?}, {form:?}: f32 {g32} vs f64 {g64} (error {err:e})");
+                assert!(
+                    err <= F32_TOL,
+                    "{case:?}, {form:?}: f32 {g32} vs f64 {g64} (error {err:e})"
+                );
                 if err > worst {
                     (worst, at) = (err, format!("{case:?}, {form:?}"));
                 }
@@ -115,7 +127,11 @@ fn public_check_gradient_passes_every_op_with_its_defaults() {
         }
     }
     for e in &r.entries {
-        assert!(checked.contains(e.name) || e.has(Tag::LhsScalar), "{} not checked", e.name);
+        assert!(
+            checked.contains(e.name) || e.has(Tag::LhsScalar),
+            "{} not checked",
+            e.name
+        );
     }
 }
 
@@ -141,7 +157,11 @@ fn a_gradient_off_by_ten_percent_is_flagged_for_every_op() {
         }
     }
     for e in &r.entries {
-        assert!(flagged.contains(e.name) || e.has(Tag::Constant), "{}: never flagged", e.name);
+        assert!(
+            flagged.contains(e.name) || e.has(Tag::Constant),
+            "{}: never flagged",
+            e.name
+        );
     }
 }
 
@@ -209,11 +229,20 @@ fn every_op_writes_its_whole_output_region() {
     for case in &r.cases {
         for form in FORMS {
             let fresh = case.run(Finish::WeightedExp, form);
-            assert!(fresh.value.is_finite(), "{case:?}: the sample point must give a finite value");
+            assert!(
+                fresh.value.is_finite(),
+                "{case:?}: the sample point must give a finite value"
+            );
             let tape = stale_tape::<f64>();
             let stale = (case.run64)(&tape, &case.values(), Finish::WeightedExp, form);
-            assert!(tape.scalars() < STALE, "{case:?}: the NaN recording was too short");
-            assert!(same_bits(&fresh, &stale), "{case:?}, {form:?}: fresh {fresh:?}\nstale {stale:?}");
+            assert!(
+                tape.scalars() < STALE,
+                "{case:?}: the NaN recording was too short"
+            );
+            assert!(
+                same_bits(&fresh, &stale),
+                "{case:?}, {form:?}: fresh {fresh:?}\nstale {stale:?}"
+            );
 
             let leaves = to_f32(&case.values());
             let fresh = (case.run32)(&Tape::new(), &leaves, Finish::WeightedExp, form);
@@ -245,7 +274,10 @@ fn elementwise_scalar_path_matches_matrix_path() {
     for pair in &r.bits {
         let pairs: Vec<Vec<f64>> = match pair.leaves {
             1 => BIT_VALUES.iter().map(|&v| vec![v]).collect(),
-            _ => BIT_VALUES.iter().flat_map(|&a| BIT_VALUES.iter().map(move |&b| vec![a, b])).collect(),
+            _ => BIT_VALUES
+                .iter()
+                .flat_map(|&a| BIT_VALUES.iter().map(move |&b| vec![a, b]))
+                .collect(),
         };
         for vs in pairs {
             let one: Vec<Vec<f64>> = vs.iter().map(|&v| vec![v]).collect();
@@ -253,9 +285,19 @@ fn elementwise_scalar_path_matches_matrix_path() {
             let what = format!("{} {} at {vs:?}", pair.entry.name, pair.what);
             let s = (pair.one.0)(&Tape::new(), &one, Finish::Sum, Form::Plain);
             let m = (pair.four.0)(&Tape::new(), &four, Finish::Sum, Form::Plain);
-            assert!(bit_equal(s.out[0], m.out[0]), "{what}: value {} vs {}", s.out[0], m.out[0]);
+            assert!(
+                bit_equal(s.out[0], m.out[0]),
+                "{what}: value {} vs {}",
+                s.out[0],
+                m.out[0]
+            );
             for (gs, gm) in s.grads.iter().zip(&m.grads) {
-                assert!(bit_equal(gs[0], gm[0]), "{what}: gradient {} vs {}", gs[0], gm[0]);
+                assert!(
+                    bit_equal(gs[0], gm[0]),
+                    "{what}: gradient {} vs {}",
+                    gs[0],
+                    gm[0]
+                );
             }
             let (one, four) = (to_f32_lossy(&one), to_f32_lossy(&four));
             let s = (pair.one.1)(&Tape::new(), &one, Finish::Sum, Form::Plain);
@@ -272,7 +314,10 @@ fn elementwise_scalar_path_matches_matrix_path() {
 
 /// The values in f32 (800 and −800 are exact; 0.1 rounds, the same way for both paths).
 fn to_f32_lossy(leaves: &[Vec<f64>]) -> Vec<Vec<f32>> {
-    leaves.iter().map(|l| l.iter().map(|&v| v as f32).collect()).collect()
+    leaves
+        .iter()
+        .map(|l| l.iter().map(|&v| v as f32).collect())
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -284,7 +329,9 @@ fn op_table() -> Vec<String> {
     let lib = include_str!("../../src/lib.rs");
     let mut names = Vec::new();
     for line in lib.lines() {
-        let Some(row) = line.strip_prefix("//! | ") else { continue };
+        let Some(row) = line.strip_prefix("//! | ") else {
+            continue;
+        };
         let first = row.split(" | ").next().unwrap_or_default();
         if first == "op" || first.starts_with("---") {
             continue;
@@ -301,12 +348,24 @@ fn registry_covers_the_op_table() {
     let table = op_table();
     assert!(table.len() >= 40, "parsed only {table:?}");
     let r = registry::all();
-    let is = |entry: &str, op: &str| entry == op || entry.strip_prefix(op).is_some_and(|rest| rest.starts_with('('));
+    let is = |entry: &str, op: &str| {
+        entry == op
+            || entry
+                .strip_prefix(op)
+                .is_some_and(|rest| rest.starts_with('('))
+    };
     for op in &table {
-        assert!(r.entries.iter().any(|e| is(e.name, op)), "op table row `{op}` has no registry entry");
+        assert!(
+            r.entries.iter().any(|e| is(e.name, op)),
+            "op table row `{op}` has no registry entry"
+        );
     }
     for e in &r.entries {
-        assert!(table.iter().any(|op| is(e.name, op)), "registry entry `{}` is not in the op table", e.name);
+        assert!(
+            table.iter().any(|op| is(e.name, op)),
+            "registry entry `{}` is not in the op table",
+            e.name
+        );
     }
 }
 
@@ -332,7 +391,10 @@ const HVP_FD_TOL: f64 = 1e-7;
 fn scaled_error(got: &[f64], want: &[f64]) -> f64 {
     assert_eq!(got.len(), want.len());
     let scale = want.iter().fold(1.0_f64, |m, w| m.max(w.abs()));
-    got.iter().zip(want).map(|(g, w)| (g - w).abs() / scale).fold(0.0, f64::max)
+    got.iter()
+        .zip(want)
+        .map(|(g, w)| (g - w).abs() / scale)
+        .fold(0.0, f64::max)
 }
 
 #[cfg(feature = "hessian")]
@@ -357,7 +419,11 @@ fn hvp_on_duals_every_op_every_shape() {
                 let (value, grad, hv) = hvp(case, i, form, &v);
                 approx::assert_relative_eq!(value, f64_run.value, max_relative = 1e-14);
                 let err = scaled_error(&grad, &f64_run.grads[i]);
-                assert!(err < 1e-14, "{what}: gradient {grad:?} vs f64 {:?}", f64_run.grads[i]);
+                assert!(
+                    err < 1e-14,
+                    "{what}: gradient {grad:?} vs f64 {:?}",
+                    f64_run.grads[i]
+                );
                 let gradient_at = |sign: f64| {
                     let mut leaves = case.values();
                     for (x, v) in leaves[i].iter_mut().zip(&v) {
@@ -366,9 +432,16 @@ fn hvp_on_duals_every_op_every_shape() {
                     (case.run64)(&Tape::new(), &leaves, Finish::WeightedExp, form).grads[i].clone()
                 };
                 let (up, down) = (gradient_at(1.0), gradient_at(-1.0));
-                let fd: Vec<f64> = up.iter().zip(&down).map(|(u, d)| (u - d) / (2.0 * H_STEP)).collect();
+                let fd: Vec<f64> = up
+                    .iter()
+                    .zip(&down)
+                    .map(|(u, d)| (u - d) / (2.0 * H_STEP))
+                    .collect();
                 let err = scaled_error(&hv, &fd);
-                assert!(err < HVP_FD_TOL, "{what}: H·v {hv:?} vs fd {fd:?} (error {err:e})");
+                assert!(
+                    err < HVP_FD_TOL,
+                    "{what}: H·v {hv:?} vs fd {fd:?} (error {err:e})"
+                );
                 if err > worst {
                     (worst, at) = (err, what);
                 }
@@ -381,6 +454,10 @@ fn hvp_on_duals_every_op_every_shape() {
     eprintln!("largest scaled |H·v − fd|: {worst:e} ({at})");
     for e in &r.entries {
         let skip = e.has(Tag::LhsScalar) || e.has(Tag::Constant);
-        assert!(skip || non_trivial.contains(e.name), "{}: H·v too small to test", e.name);
+        assert!(
+            skip || non_trivial.contains(e.name),
+            "{}: H·v too small to test",
+            e.name
+        );
     }
 }

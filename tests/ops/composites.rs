@@ -15,7 +15,11 @@ fn tight() -> GradCheck {
     GradCheck::new().eps(1e-6).atol(1e-7).rtol(1e-7)
 }
 
-fn check<F: ScalarFn<R, C>, const R: usize, const C: usize>(name: &str, f: &F, x: SMatrix<f64, R, C>) {
+fn check<F: ScalarFn<R, C>, const R: usize, const C: usize>(
+    name: &str,
+    f: &F,
+    x: SMatrix<f64, R, C>,
+) {
     let report = tight().check(f, &x);
     assert!(report.passed(), "{name}: {report}");
 
@@ -29,7 +33,10 @@ fn check<F: ScalarFn<R, C>, const R: usize, const C: usize>(name: &str, f: &F, x
     let xt = tape.var(x32);
     let g32 = f.eval(xt).backward().wrt(xt).map(f64::from);
     for (a, b) in g32.iter().zip(g64.iter()) {
-        assert!((a - b).abs() <= 1e-5 * b.abs().max(1.0), "{name}: f32 {g32} vs f64 {g64}");
+        assert!(
+            (a - b).abs() <= 1e-5 * b.abs().max(1.0),
+            "{name}: f32 {g32} vs f64 {g64}"
+        );
     }
 
     #[cfg(feature = "hessian")]
@@ -45,7 +52,10 @@ fn check<F: ScalarFn<R, C>, const R: usize, const C: usize>(name: &str, f: &F, x
         };
         let fd = (grad(x + v * 1e-5) - grad(x - v * 1e-5)) / 2e-5;
         let scale = fd.abs().max().max(1.0);
-        assert!((hv - fd).abs().max() <= 1e-7 * scale, "{name}: H·v {hv} vs fd {fd}");
+        assert!(
+            (hv - fd).abs().max() <= 1e-7 * scale,
+            "{name}: H·v {hv} vs fd {fd}"
+        );
     }
 }
 
@@ -108,7 +118,8 @@ impl<const R: usize, const C: usize> ScalarFn<R, C> for LossesOfThemselves {
 struct CrossEntropiesReused;
 impl ScalarFn<3, 4> for CrossEntropiesReused {
     fn eval<'t, T: Scalar>(&self, x: Tensor<'t, 3, 4, T>) -> Tensor<'t, 1, 1, T> {
-        loss::cross_entropy_one_hot(x, x.softmax()) + loss::cross_entropy(x, &[2, 0, 1, 1]) * x.mean()
+        loss::cross_entropy_one_hot(x, x.softmax())
+            + loss::cross_entropy(x, &[2, 0, 1, 1]) * x.mean()
     }
 }
 
@@ -116,7 +127,9 @@ impl ScalarFn<3, 4> for CrossEntropiesReused {
 struct TrigReused;
 impl<const R: usize, const C: usize> ScalarFn<R, C> for TrigReused {
     fn eval<'t, T: Scalar>(&self, x: Tensor<'t, R, C, T>) -> Tensor<'t, 1, 1, T> {
-        (x.sin() * x.cos() + x.atan2(x.square() + k::<T>(0.5))).exp().sum()
+        (x.sin() * x.cos() + x.atan2(x.square() + k::<T>(0.5)))
+            .exp()
+            .sum()
     }
 }
 
@@ -124,7 +137,11 @@ impl<const R: usize, const C: usize> ScalarFn<R, C> for TrigReused {
 fn composites_with_reused_inputs() {
     check("xᵀx", &TransposeMatmul, m23());
     check("xᵀx", &TransposeMatmul, Vector3::new(0.875, -0.625, 1.5));
-    check("A·(b ⊙ b) + A·b", &MatmulOperandReused, Vector3::new(0.5, -1.125, 0.25));
+    check(
+        "A·(b ⊙ b) + A·b",
+        &MatmulOperandReused,
+        Vector3::new(0.5, -1.125, 0.25),
+    );
     check("x² ⊙ x⁻¹", &PowiReused, m23());
     check("max/min", &MaxMinReused, m23());
     check("losses of themselves", &LossesOfThemselves, m23());

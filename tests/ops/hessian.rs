@@ -361,14 +361,25 @@ fn docs_worked_example_matches_the_hessian() {
         })
         .collect();
     let printed = printed.join("\n");
-    assert_eq!(rows.len(), 6, "the table in docs/higher-order.md; computed:\n{printed}");
+    assert_eq!(
+        rows.len(),
+        6,
+        "the table in docs/higher-order.md; computed:\n{printed}"
+    );
     for (i, row) in rows.iter().enumerate() {
         assert_eq!(row.len(), 6);
         for (j, &want) in row.iter().enumerate() {
             // 7 significant digits: within half a unit of the 7th, 5e-7 relative; 0 is exact
             let got = h[(i, j)];
-            let ok = if want == 0.0 { got == 0.0 } else { (got - want).abs() <= 5e-7 * want.abs() };
-            assert!(ok, "H[{i}, {j}] = {got:e}, docs say {want:e}; computed:\n{printed}");
+            let ok = if want == 0.0 {
+                got == 0.0
+            } else {
+                (got - want).abs() <= 5e-7 * want.abs()
+            };
+            assert!(
+                ok,
+                "H[{i}, {j}] = {got:e}, docs say {want:e}; computed:\n{printed}"
+            );
         }
     }
 }

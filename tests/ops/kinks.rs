@@ -27,8 +27,16 @@ const COVERED: [&str; 5] = ["abs", "relu", "max", "min", "atan2"];
 
 #[test]
 fn every_kinked_entry_has_kink_tests() {
-    for e in registry::all().entries.iter().filter(|e| e.has(Tag::Kinked)) {
-        assert!(COVERED.contains(&e.name), "`{}` is tagged Kinked: add its at-the-kink tests here", e.name);
+    for e in registry::all()
+        .entries
+        .iter()
+        .filter(|e| e.has(Tag::Kinked))
+    {
+        assert!(
+            COVERED.contains(&e.name),
+            "`{}` is tagged Kinked: add its at-the-kink tests here",
+            e.name
+        );
     }
 }
 

@@ -11,8 +11,6 @@
 //! row in the op table of `src/lib.rs` (`registry_covers_the_op_table` checks the two agree).
 
 mod checks;
-mod registry;
-mod zero_size;
 mod composites;
 mod extreme;
 mod extreme_nn;
@@ -21,4 +19,6 @@ mod gradcheck;
 mod hessian;
 mod jacobian;
 mod kinks;
+mod registry;
 mod values;
+mod zero_size;

@@ -61,10 +61,22 @@ impl Entry {
 /// `f32` and `f64`: the scalars that also have the left-scalar forms `c + x`, `c - x`,
 /// `c * x`, `c / x`.
 pub trait Float: Scalar {
-    fn c_plus_x<const R: usize, const C: usize>(c: Self, x: Tensor<'_, R, C, Self>) -> Tensor<'_, R, C, Self>;
-    fn c_minus_x<const R: usize, const C: usize>(c: Self, x: Tensor<'_, R, C, Self>) -> Tensor<'_, R, C, Self>;
-    fn c_times_x<const R: usize, const C: usize>(c: Self, x: Tensor<'_, R, C, Self>) -> Tensor<'_, R, C, Self>;
-    fn c_over_x<const R: usize, const C: usize>(c: Self, x: Tensor<'_, R, C, Self>) -> Tensor<'_, R, C, Self>;
+    fn c_plus_x<const R: usize, const C: usize>(
+        c: Self,
+        x: Tensor<'_, R, C, Self>,
+    ) -> Tensor<'_, R, C, Self>;
+    fn c_minus_x<const R: usize, const C: usize>(
+        c: Self,
+        x: Tensor<'_, R, C, Self>,
+    ) -> Tensor<'_, R, C, Self>;
+    fn c_times_x<const R: usize, const C: usize>(
+        c: Self,
+        x: Tensor<'_, R, C, Self>,
+    ) -> Tensor<'_, R, C, Self>;
+    fn c_over_x<const R: usize, const C: usize>(
+        c: Self,
+        x: Tensor<'_, R, C, Self>,
+    ) -> Tensor<'_, R, C, Self>;
 }
 
 macro_rules! float {
@@ -115,10 +127,13 @@ pub trait Unary<const R: usize, const C: usize>: 'static {
 }
 
 /// An op of an `R1×C1` and an `R2×C2` leaf.
-pub trait Binary<const R1: usize, const C1: usize, const R2: usize, const C2: usize>: 'static {
+pub trait Binary<const R1: usize, const C1: usize, const R2: usize, const C2: usize>:
+    'static
+{
     type Out<'t, T: Scalar>: Output<'t, T>;
 
-    fn apply<'t, T: Scalar>(a: Tensor<'t, R1, C1, T>, b: Tensor<'t, R2, C2, T>) -> Self::Out<'t, T>;
+    fn apply<'t, T: Scalar>(a: Tensor<'t, R1, C1, T>, b: Tensor<'t, R2, C2, T>)
+    -> Self::Out<'t, T>;
 }
 
 /// Same-shape element-wise unary ops (`Out = R×C`): `Name: |x| body;`.
@@ -294,49 +309,160 @@ impl<const N: usize> Binary<N, 1, N, 1> for Dot {
 pub fn registry(r: &mut Registry) {
     use Tag::*;
     // arithmetic (ops/arith.rs)
-    r.elementwise::<Neg>(&Entry { name: "-x", tags: &[Elementwise] });
-    r.elementwise2::<Add>(&Entry { name: "a + b", tags: &[Elementwise, TwoOperands] });
-    r.elementwise2::<Sub>(&Entry { name: "a - b", tags: &[Elementwise, TwoOperands] });
-    r.elementwise2::<Mul>(&Entry { name: "a * b", tags: &[Elementwise, TwoOperands] });
-    r.elementwise2::<Div>(&Entry { name: "a / b", tags: &[Elementwise, TwoOperands] });
+    r.elementwise::<Neg>(&Entry {
+        name: "-x",
+        tags: &[Elementwise],
+    });
+    r.elementwise2::<Add>(&Entry {
+        name: "a + b",
+        tags: &[Elementwise, TwoOperands],
+    });
+    r.elementwise2::<Sub>(&Entry {
+        name: "a - b",
+        tags: &[Elementwise, TwoOperands],
+    });
+    r.elementwise2::<Mul>(&Entry {
+        name: "a * b",
+        tags: &[Elementwise, TwoOperands],
+    });
+    r.elementwise2::<Div>(&Entry {
+        name: "a / b",
+        tags: &[Elementwise, TwoOperands],
+    });
     // a plain scalar on either side (ops/scalar_arith.rs)
-    r.elementwise::<AddC>(&Entry { name: "x + c", tags: &[Elementwise] });
-    r.elementwise::<CAdd>(&Entry { name: "c + x", tags: &[Elementwise, LhsScalar] });
-    r.elementwise::<SubC>(&Entry { name: "x - c", tags: &[Elementwise] });
-    r.elementwise::<CSub>(&Entry { name: "c - x", tags: &[Elementwise, LhsScalar] });
-    r.elementwise::<MulC>(&Entry { name: "x * c", tags: &[Elementwise] });
-    r.elementwise::<CMul>(&Entry { name: "c * x", tags: &[Elementwise, LhsScalar] });
-    r.elementwise::<DivC>(&Entry { name: "x / c", tags: &[Elementwise] });
-    r.elementwise::<CDiv>(&Entry { name: "c / x", tags: &[Elementwise, LhsScalar] });
+    r.elementwise::<AddC>(&Entry {
+        name: "x + c",
+        tags: &[Elementwise],
+    });
+    r.elementwise::<CAdd>(&Entry {
+        name: "c + x",
+        tags: &[Elementwise, LhsScalar],
+    });
+    r.elementwise::<SubC>(&Entry {
+        name: "x - c",
+        tags: &[Elementwise],
+    });
+    r.elementwise::<CSub>(&Entry {
+        name: "c - x",
+        tags: &[Elementwise, LhsScalar],
+    });
+    r.elementwise::<MulC>(&Entry {
+        name: "x * c",
+        tags: &[Elementwise],
+    });
+    r.elementwise::<CMul>(&Entry {
+        name: "c * x",
+        tags: &[Elementwise, LhsScalar],
+    });
+    r.elementwise::<DivC>(&Entry {
+        name: "x / c",
+        tags: &[Elementwise],
+    });
+    r.elementwise::<CDiv>(&Entry {
+        name: "c / x",
+        tags: &[Elementwise, LhsScalar],
+    });
     // exp (ops/exp_log.rs), activations (ops/activation.rs)
-    r.elementwise::<Exp>(&Entry { name: "exp", tags: &[Elementwise] });
-    r.elementwise::<Sigmoid>(&Entry { name: "sigmoid", tags: &[Elementwise] });
-    r.elementwise::<Tanh>(&Entry { name: "tanh", tags: &[Elementwise] });
+    r.elementwise::<Exp>(&Entry {
+        name: "exp",
+        tags: &[Elementwise],
+    });
+    r.elementwise::<Sigmoid>(&Entry {
+        name: "sigmoid",
+        tags: &[Elementwise],
+    });
+    r.elementwise::<Tanh>(&Entry {
+        name: "tanh",
+        tags: &[Elementwise],
+    });
     // trigonometry (ops/trig.rs); atan2 jumps across the negative x axis and has no
     // gradient at the origin: samples keep |y| ≥ ¼ (kinks.rs has the edges)
-    r.elementwise::<Sin>(&Entry { name: "sin", tags: &[Elementwise] });
-    r.elementwise::<Cos>(&Entry { name: "cos", tags: &[Elementwise] });
-    r.elementwise2::<Atan2>(&Entry { name: "atan2", tags: &[Elementwise, TwoOperands, Kinked] });
+    r.elementwise::<Sin>(&Entry {
+        name: "sin",
+        tags: &[Elementwise],
+    });
+    r.elementwise::<Cos>(&Entry {
+        name: "cos",
+        tags: &[Elementwise],
+    });
+    r.elementwise2::<Atan2>(&Entry {
+        name: "atan2",
+        tags: &[Elementwise, TwoOperands, Kinked],
+    });
     // ln, sqrt, powi, square (ops/exp_log.rs); abs, relu, max, min (ops/kinks.rs)
-    r.elementwise::<Ln>(&Entry { name: "ln", tags: &[Elementwise, PositiveDomain] });
-    r.elementwise::<Sqrt>(&Entry { name: "sqrt", tags: &[Elementwise, PositiveDomain] });
-    r.elementwise::<Powi3>(&Entry { name: "powi(3)", tags: &[Elementwise] });
-    r.elementwise::<PowiM2>(&Entry { name: "powi(-2)", tags: &[Elementwise, PositiveDomain] });
-    r.elementwise::<Powi0>(&Entry { name: "powi(0)", tags: &[Elementwise, Constant] });
-    r.elementwise::<Square>(&Entry { name: "square", tags: &[Elementwise] });
-    r.elementwise::<Abs>(&Entry { name: "abs", tags: &[Elementwise, Kinked] });
-    r.elementwise::<Relu>(&Entry { name: "relu", tags: &[Elementwise, Kinked] });
-    r.elementwise2::<Max>(&Entry { name: "max", tags: &[Elementwise, TwoOperands, Kinked] });
-    r.elementwise2::<Min>(&Entry { name: "min", tags: &[Elementwise, TwoOperands, Kinked] });
+    r.elementwise::<Ln>(&Entry {
+        name: "ln",
+        tags: &[Elementwise, PositiveDomain],
+    });
+    r.elementwise::<Sqrt>(&Entry {
+        name: "sqrt",
+        tags: &[Elementwise, PositiveDomain],
+    });
+    r.elementwise::<Powi3>(&Entry {
+        name: "powi(3)",
+        tags: &[Elementwise],
+    });
+    r.elementwise::<PowiM2>(&Entry {
+        name: "powi(-2)",
+        tags: &[Elementwise, PositiveDomain],
+    });
+    r.elementwise::<Powi0>(&Entry {
+        name: "powi(0)",
+        tags: &[Elementwise, Constant],
+    });
+    r.elementwise::<Square>(&Entry {
+        name: "square",
+        tags: &[Elementwise],
+    });
+    r.elementwise::<Abs>(&Entry {
+        name: "abs",
+        tags: &[Elementwise, Kinked],
+    });
+    r.elementwise::<Relu>(&Entry {
+        name: "relu",
+        tags: &[Elementwise, Kinked],
+    });
+    r.elementwise2::<Max>(&Entry {
+        name: "max",
+        tags: &[Elementwise, TwoOperands, Kinked],
+    });
+    r.elementwise2::<Min>(&Entry {
+        name: "min",
+        tags: &[Elementwise, TwoOperands, Kinked],
+    });
     // reductions (ops/reduce.rs), transpose (ops/shape.rs)
-    r.free::<Sum>(&Entry { name: "sum", tags: &[] });
-    r.free::<Transpose>(&Entry { name: "transpose", tags: &[] });
-    r.free::<Mean>(&Entry { name: "mean", tags: &[] });
-    r.free::<SumRows>(&Entry { name: "sum_rows", tags: &[] });
-    r.free::<SumCols>(&Entry { name: "sum_cols", tags: &[] });
-    r.free::<MeanRows>(&Entry { name: "mean_rows", tags: &[] });
-    r.free::<MeanCols>(&Entry { name: "mean_cols", tags: &[] });
-    let dot = &Entry { name: "dot", tags: &[TwoOperands] };
+    r.free::<Sum>(&Entry {
+        name: "sum",
+        tags: &[],
+    });
+    r.free::<Transpose>(&Entry {
+        name: "transpose",
+        tags: &[],
+    });
+    r.free::<Mean>(&Entry {
+        name: "mean",
+        tags: &[],
+    });
+    r.free::<SumRows>(&Entry {
+        name: "sum_rows",
+        tags: &[],
+    });
+    r.free::<SumCols>(&Entry {
+        name: "sum_cols",
+        tags: &[],
+    });
+    r.free::<MeanRows>(&Entry {
+        name: "mean_rows",
+        tags: &[],
+    });
+    r.free::<MeanCols>(&Entry {
+        name: "mean_cols",
+        tags: &[],
+    });
+    let dot = &Entry {
+        name: "dot",
+        tags: &[TwoOperands],
+    };
     r.binary::<Dot, 1, 1, 1, 1>(dot);
     r.binary::<Dot, 2, 1, 2, 1>(dot);
     r.binary::<Dot, 4, 1, 4, 1>(dot);
@@ -344,7 +470,10 @@ pub fn registry(r: &mut Registry) {
     r.self_form::<Dot, 4, 1>(dot);
     r.zero_binary::<Dot, 0, 1, 0, 1>(dot);
     // matmul (ops/matmul.rs): (R×K)(K×C)
-    let matmul = &Entry { name: "matmul", tags: &[TwoOperands] };
+    let matmul = &Entry {
+        name: "matmul",
+        tags: &[TwoOperands],
+    };
     r.binary::<Matmul, 1, 1, 1, 1>(matmul);
     r.binary::<Matmul, 2, 3, 3, 1>(matmul);
     r.binary::<Matmul, 4, 1, 1, 3>(matmul); // an outer product
@@ -356,21 +485,30 @@ pub fn registry(r: &mut Registry) {
     r.zero_binary::<Matmul, 2, 3, 3, 0>(matmul); // C = 0
     r.zero_binary::<Matmul, 0, 0, 0, 0>(matmul);
     // broadcasts (ops/broadcast.rs)
-    let broadcast = &Entry { name: "broadcast", tags: &[] };
+    let broadcast = &Entry {
+        name: "broadcast",
+        tags: &[],
+    };
     r.unary::<Broadcast<1, 1>, 1, 1>(broadcast);
     r.unary::<Broadcast<2, 3>, 1, 1>(broadcast);
     r.unary::<Broadcast<4, 1>, 1, 1>(broadcast);
     r.zero_unary::<Broadcast<0, 3>, 1, 1>(broadcast);
     r.zero_unary::<Broadcast<3, 0>, 1, 1>(broadcast);
     r.zero_unary::<Broadcast<0, 0>, 1, 1>(broadcast);
-    let broadcast_cols = &Entry { name: "broadcast_cols", tags: &[] };
+    let broadcast_cols = &Entry {
+        name: "broadcast_cols",
+        tags: &[],
+    };
     r.unary::<BroadcastCols<1>, 1, 1>(broadcast_cols);
     r.unary::<BroadcastCols<3>, 2, 1>(broadcast_cols);
     r.unary::<BroadcastCols<1>, 4, 1>(broadcast_cols); // the identity
     r.zero_unary::<BroadcastCols<3>, 0, 1>(broadcast_cols); // from 0×1
     r.zero_unary::<BroadcastCols<0>, 2, 1>(broadcast_cols); // to 2×0
     r.zero_unary::<BroadcastCols<0>, 0, 1>(broadcast_cols);
-    let broadcast_rows = &Entry { name: "broadcast_rows", tags: &[] };
+    let broadcast_rows = &Entry {
+        name: "broadcast_rows",
+        tags: &[],
+    };
     r.unary::<BroadcastRows<1>, 1, 1>(broadcast_rows);
     r.unary::<BroadcastRows<2>, 1, 3>(broadcast_rows);
     r.unary::<BroadcastRows<4>, 1, 1>(broadcast_rows);
@@ -378,12 +516,27 @@ pub fn registry(r: &mut Registry) {
     r.zero_unary::<BroadcastRows<2>, 1, 0>(broadcast_rows); // from 1×0
     r.zero_unary::<BroadcastRows<0>, 1, 0>(broadcast_rows);
     // softmax (ops/softmax.rs), per column
-    r.free::<Softmax>(&Entry { name: "softmax", tags: &[] });
-    r.free::<LogSoftmax>(&Entry { name: "log_softmax", tags: &[] });
+    r.free::<Softmax>(&Entry {
+        name: "softmax",
+        tags: &[],
+    });
+    r.free::<LogSoftmax>(&Entry {
+        name: "log_softmax",
+        tags: &[],
+    });
     // losses (loss.rs)
-    r.free2::<Mse>(&Entry { name: "loss::mse", tags: &[TwoOperands] });
-    r.free2::<Bce>(&Entry { name: "loss::bce_with_logits", tags: &[TwoOperands, UnitRhs] });
-    let ce = &Entry { name: "loss::cross_entropy", tags: &[] };
+    r.free2::<Mse>(&Entry {
+        name: "loss::mse",
+        tags: &[TwoOperands],
+    });
+    r.free2::<Bce>(&Entry {
+        name: "loss::bce_with_logits",
+        tags: &[TwoOperands, UnitRhs],
+    });
+    let ce = &Entry {
+        name: "loss::cross_entropy",
+        tags: &[],
+    };
     r.unary::<CrossEntropy, 1, 1>(ce);
     r.unary::<CrossEntropy, 2, 3>(ce);
     r.unary::<CrossEntropy, 4, 1>(ce);
@@ -391,7 +544,10 @@ pub fn registry(r: &mut Registry) {
     // an empty batch; 0 classes with a non-empty batch has no valid class (documented panic)
     r.zero_unary::<CrossEntropy, 3, 0>(ce);
     r.zero_unary::<CrossEntropy, 0, 0>(ce);
-    r.free2::<CrossEntropyOneHot>(&Entry { name: "loss::cross_entropy_one_hot", tags: &[TwoOperands] });
+    r.free2::<CrossEntropyOneHot>(&Entry {
+        name: "loss::cross_entropy_one_hot",
+        tags: &[TwoOperands],
+    });
 }
 
 /// The regular shapes of an op of one free `R×C` leaf: 1×1, a non-square matrix, a column;
@@ -436,7 +592,10 @@ pub enum Form {
 /// Constant weights, distinct for up to 4 rows and never 0: `¼ + (i + 4j)/16` (in
 /// [¼, 1.2]) for [`Finish::WeightedExp`] (`salt` 0); `½ − (i + 4j)/32` and
 /// `−¼ − (i + 4j)/64` for [`Form::Reused`]'s `pre` and `post` (1, 2).
-pub fn weights<T: Scalar, const R: usize, const C: usize>(tape: &Tape<T>, salt: usize) -> Tensor<'_, R, C, T> {
+pub fn weights<T: Scalar, const R: usize, const C: usize>(
+    tape: &Tape<T>,
+    salt: usize,
+) -> Tensor<'_, R, C, T> {
     tape.constant(SMatrix::from_fn(|i, j| {
         let n = (i + 4 * j) as f64;
         k(match salt {
@@ -546,7 +705,11 @@ pub fn all() -> Registry {
 fn type_args<E>() -> String {
     let name = std::any::type_name::<E>();
     match name.find('<') {
-        Some(at) => format!(" ({}{})", name[..at].rsplit("::").next().unwrap_or(name), &name[at..]),
+        Some(at) => format!(
+            " ({}{})",
+            name[..at].rsplit("::").next().unwrap_or(name),
+            &name[at..]
+        ),
         None => String::new(),
     }
 }
@@ -568,14 +731,18 @@ impl Registry {
             run32: run_unary::<E, f32, R, C>,
             leaf_fns: vec![LeafFns {
                 gradcheck: gradcheck_leaf::<R, C>,
-                check_gradient: (!e.has(Tag::LhsScalar)).then_some(check_gradient_leaf::<UnaryFn<E, R, C>, R, C> as _),
+                check_gradient: (!e.has(Tag::LhsScalar))
+                    .then_some(check_gradient_leaf::<UnaryFn<E, R, C>, R, C> as _),
                 #[cfg(feature = "hessian")]
                 hvp: (!e.has(Tag::LhsScalar)).then_some(hvp_leaf::<UnaryFn<E, R, C>, R, C> as _),
             }],
         });
     }
 
-    pub fn zero_unary<E: Unary<R, C>, const R: usize, const C: usize>(&mut self, e: &'static Entry) {
+    pub fn zero_unary<E: Unary<R, C>, const R: usize, const C: usize>(
+        &mut self,
+        e: &'static Entry,
+    ) {
         self.note(e);
         self.zero.push(ZeroCase {
             entry: e,
@@ -586,7 +753,13 @@ impl Registry {
         });
     }
 
-    pub fn binary<E: Binary<R1, C1, R2, C2>, const R1: usize, const C1: usize, const R2: usize, const C2: usize>(
+    pub fn binary<
+        E: Binary<R1, C1, R2, C2>,
+        const R1: usize,
+        const C1: usize,
+        const R2: usize,
+        const C2: usize,
+    >(
         &mut self,
         e: &'static Entry,
     ) {
@@ -600,13 +773,17 @@ impl Registry {
             leaf_fns: vec![
                 LeafFns {
                     gradcheck: gradcheck_leaf::<R1, C1>,
-                    check_gradient: Some(check_gradient_leaf::<BinaryFn<E, R1, C1, R2, C2, 0>, R1, C1>),
+                    check_gradient: Some(
+                        check_gradient_leaf::<BinaryFn<E, R1, C1, R2, C2, 0>, R1, C1>,
+                    ),
                     #[cfg(feature = "hessian")]
                     hvp: Some(hvp_leaf::<BinaryFn<E, R1, C1, R2, C2, 0>, R1, C1>),
                 },
                 LeafFns {
                     gradcheck: gradcheck_leaf::<R2, C2>,
-                    check_gradient: Some(check_gradient_leaf::<BinaryFn<E, R1, C1, R2, C2, 1>, R2, C2>),
+                    check_gradient: Some(
+                        check_gradient_leaf::<BinaryFn<E, R1, C1, R2, C2, 1>, R2, C2>,
+                    ),
                     #[cfg(feature = "hessian")]
                     hvp: Some(hvp_leaf::<BinaryFn<E, R1, C1, R2, C2, 1>, R2, C2>),
                 },
@@ -614,7 +791,13 @@ impl Registry {
         });
     }
 
-    pub fn zero_binary<E: Binary<R1, C1, R2, C2>, const R1: usize, const C1: usize, const R2: usize, const C2: usize>(
+    pub fn zero_binary<
+        E: Binary<R1, C1, R2, C2>,
+        const R1: usize,
+        const C1: usize,
+        const R2: usize,
+        const C2: usize,
+    >(
         &mut self,
         e: &'static Entry,
     ) {
@@ -629,7 +812,10 @@ impl Registry {
     }
 
     /// `op(x, x)`: one `R×C` tensor in both operand slots.
-    pub fn self_form<E: Binary<R, C, R, C>, const R: usize, const C: usize>(&mut self, e: &'static Entry) {
+    pub fn self_form<E: Binary<R, C, R, C>, const R: usize, const C: usize>(
+        &mut self,
+        e: &'static Entry,
+    ) {
         self.note(e);
         self.cases.push(Case {
             entry: e,
@@ -704,8 +890,14 @@ impl Registry {
             entry: e,
             what: "op(a, b)",
             leaves: 2,
-            one: (run_binary::<E, f64, 1, 1, 1, 1>, run_binary::<E, f32, 1, 1, 1, 1>),
-            four: (run_binary::<E, f64, 4, 1, 4, 1>, run_binary::<E, f32, 4, 1, 4, 1>),
+            one: (
+                run_binary::<E, f64, 1, 1, 1, 1>,
+                run_binary::<E, f32, 1, 1, 1, 1>,
+            ),
+            four: (
+                run_binary::<E, f64, 4, 1, 4, 1>,
+                run_binary::<E, f32, 4, 1, 4, 1>,
+            ),
         });
         self.bits.push(BitPair {
             entry: e,
@@ -748,7 +940,9 @@ pub fn point(e: &Entry, leaf: usize, i: usize) -> f64 {
 }
 
 fn leaf(e: &Entry, leaf: usize, rows: usize, cols: usize) -> Leaf {
-    Leaf { values: (0..rows * cols).map(|i| point(e, leaf, i)).collect() }
+    Leaf {
+        values: (0..rows * cols).map(|i| point(e, leaf, i)).collect(),
+    }
 }
 
 /// A direction for H·v: every component non-zero, |vᵢ| ≤ 1.5.
@@ -760,16 +954,25 @@ pub fn direction(n: usize) -> Vec<f64> {
 // ---------------------------------------------------------------------------------------------
 // recording a case
 
-fn var<'t, T: Scalar, const R: usize, const C: usize>(tape: &'t Tape<T>, values: &[T]) -> Tensor<'t, R, C, T> {
+fn var<'t, T: Scalar, const R: usize, const C: usize>(
+    tape: &'t Tape<T>,
+    values: &[T],
+) -> Tensor<'t, R, C, T> {
     tape.var(SMatrix::from_column_slice(values))
 }
 
 /// `Σ w′ ⊙ x` for [`Form::Reused`].
-fn reuse<T: Scalar, const R: usize, const C: usize>(x: Tensor<'_, R, C, T>, salt: usize) -> Tensor<'_, 1, 1, T> {
+fn reuse<T: Scalar, const R: usize, const C: usize>(
+    x: Tensor<'_, R, C, T>,
+    salt: usize,
+) -> Tensor<'_, 1, 1, T> {
     (x * weights(x.tape(), salt)).sum()
 }
 
-fn grad<T: Scalar, const R: usize, const C: usize>(grads: &shapegrad::Gradients<T>, x: Tensor<'_, R, C, T>) -> Vec<T> {
+fn grad<T: Scalar, const R: usize, const C: usize>(
+    grads: &shapegrad::Gradients<T>,
+    x: Tensor<'_, R, C, T>,
+) -> Vec<T> {
     grads.wrt(x).as_slice().to_vec()
 }
 
@@ -787,10 +990,21 @@ fn run_unary<E: Unary<R, C>, T: Float, const R: usize, const C: usize>(
         l = l * pre.exp() + reuse(x, 2);
     }
     let grads = l.backward();
-    Run { value: l.item(), out: y.values(), grads: vec![grad(&grads, x)] }
+    Run {
+        value: l.item(),
+        out: y.values(),
+        grads: vec![grad(&grads, x)],
+    }
 }
 
-fn run_binary<E: Binary<R1, C1, R2, C2>, T: Scalar, const R1: usize, const C1: usize, const R2: usize, const C2: usize>(
+fn run_binary<
+    E: Binary<R1, C1, R2, C2>,
+    T: Scalar,
+    const R1: usize,
+    const C1: usize,
+    const R2: usize,
+    const C2: usize,
+>(
     tape: &Tape<T>,
     leaves: &[Vec<T>],
     finish: Finish,
@@ -805,7 +1019,11 @@ fn run_binary<E: Binary<R1, C1, R2, C2>, T: Scalar, const R1: usize, const C1: u
         l = l * pre.exp() + (reuse(a, 2) + reuse(b, 2));
     }
     let grads = l.backward();
-    Run { value: l.item(), out: y.values(), grads: vec![grad(&grads, a), grad(&grads, b)] }
+    Run {
+        value: l.item(),
+        out: y.values(),
+        grads: vec![grad(&grads, a), grad(&grads, b)],
+    }
 }
 
 fn run_self<E: Binary<R, C, R, C>, T: Scalar, const R: usize, const C: usize>(
@@ -822,7 +1040,11 @@ fn run_self<E: Binary<R, C, R, C>, T: Scalar, const R: usize, const C: usize>(
         l = l * pre.exp() + reuse(x, 2);
     }
     let grads = l.backward();
-    Run { value: l.item(), out: y.values(), grads: vec![grad(&grads, x)] }
+    Run {
+        value: l.item(),
+        out: y.values(),
+        grads: vec![grad(&grads, x)],
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -841,7 +1063,11 @@ fn gradcheck_leaf<const R: usize, const C: usize>(
         (case.run64)(&Tape::new(), &leaves, Finish::WeightedExp, form)
     };
     let x0 = SMatrix::<f64, R, C>::from_column_slice(&case.leaves[leaf].values);
-    check.check_with(|x| at(x).value, |x| SMatrix::from_column_slice(&at(x).grads[leaf]) * scale, &x0)
+    check.check_with(
+        |x| at(x).value,
+        |x| SMatrix::from_column_slice(&at(x).grads[leaf]) * scale,
+        &x0,
+    )
 }
 
 /// A case as a `ScalarFn` of one leaf, the others fixed at their sample values.
@@ -849,13 +1075,22 @@ pub trait LeafFn<const R: usize, const C: usize>: ScalarFn<R, C> {
     fn new(case: &Case, form: Form) -> Self;
 }
 
-fn check_gradient_leaf<F: LeafFn<R, C>, const R: usize, const C: usize>(case: &Case, leaf: usize, form: Form) -> GradCheckReport {
+fn check_gradient_leaf<F: LeafFn<R, C>, const R: usize, const C: usize>(
+    case: &Case,
+    leaf: usize,
+    form: Form,
+) -> GradCheckReport {
     let x0 = SMatrix::<f64, R, C>::from_column_slice(&case.leaves[leaf].values);
     shapegrad::check_gradient(&F::new(case, form), &x0)
 }
 
 #[cfg(feature = "hessian")]
-fn hvp_leaf<F: LeafFn<R, C>, const R: usize, const C: usize>(case: &Case, leaf: usize, form: Form, v: &[f64]) -> (f64, Vec<f64>, Vec<f64>) {
+fn hvp_leaf<F: LeafFn<R, C>, const R: usize, const C: usize>(
+    case: &Case,
+    leaf: usize,
+    form: Form,
+    v: &[f64],
+) -> (f64, Vec<f64>, Vec<f64>) {
     let x0 = SMatrix::<f64, R, C>::from_column_slice(&case.leaves[leaf].values);
     let v = SMatrix::<f64, R, C>::from_column_slice(v);
     let (f, g, hv) = shapegrad::hvp(&F::new(case, form), &x0, &v);
@@ -863,7 +1098,10 @@ fn hvp_leaf<F: LeafFn<R, C>, const R: usize, const C: usize>(case: &Case, leaf: 
 }
 
 /// The other leaf's sample values as a variable on `x`'s tape.
-fn other<'t, T: Scalar, const R: usize, const C: usize>(tape: &'t Tape<T>, values: &[f64]) -> Tensor<'t, R, C, T> {
+fn other<'t, T: Scalar, const R: usize, const C: usize>(
+    tape: &'t Tape<T>,
+    values: &[f64],
+) -> Tensor<'t, R, C, T> {
     tape.var(SMatrix::from_iterator(values.iter().map(|&v| k::<T>(v))))
 }
 
@@ -872,7 +1110,9 @@ pub struct UnaryFn<E, const R: usize, const C: usize>(Form, PhantomData<E>);
 impl<E: Unary<R, C>, const R: usize, const C: usize> ScalarFn<R, C> for UnaryFn<E, R, C> {
     fn eval<'t, T: Scalar>(&self, x: Tensor<'t, R, C, T>) -> Tensor<'t, 1, 1, T> {
         let pre = (self.0 == Form::Reused).then(|| reuse(x, 1));
-        let l = E::any(x).expect("a `LhsScalar` entry has no `ScalarFn`").finish(Finish::WeightedExp);
+        let l = E::any(x)
+            .expect("a `LhsScalar` entry has no `ScalarFn`")
+            .finish(Finish::WeightedExp);
         match pre {
             Some(pre) => l * pre.exp() + reuse(x, 2),
             None => l,
@@ -907,7 +1147,14 @@ impl<E: Binary<R, C, R, C>, const R: usize, const C: usize> LeafFn<R, C> for Sel
 
 /// A two-leaf case as a function of leaf `LEAF`, the other leaf a variable at its sample
 /// values (so the op records as with two variables).
-pub struct BinaryFn<E, const R1: usize, const C1: usize, const R2: usize, const C2: usize, const LEAF: usize> {
+pub struct BinaryFn<
+    E,
+    const R1: usize,
+    const C1: usize,
+    const R2: usize,
+    const C2: usize,
+    const LEAF: usize,
+> {
     form: Form,
     other: Vec<f64>,
     _e: PhantomData<E>,
@@ -916,7 +1163,11 @@ pub struct BinaryFn<E, const R1: usize, const C1: usize, const R2: usize, const 
 impl<E: Binary<R1, C1, R2, C2>, const R1: usize, const C1: usize, const R2: usize, const C2: usize>
     BinaryFn<E, R1, C1, R2, C2, 0>
 {
-    fn both<'t, T: Scalar>(&self, a: Tensor<'t, R1, C1, T>, b: Tensor<'t, R2, C2, T>) -> Tensor<'t, 1, 1, T> {
+    fn both<'t, T: Scalar>(
+        &self,
+        a: Tensor<'t, R1, C1, T>,
+        b: Tensor<'t, R2, C2, T>,
+    ) -> Tensor<'t, 1, 1, T> {
         let pre = (self.form == Form::Reused).then(|| reuse(a, 1) + reuse(b, 1));
         let l = E::apply(a, b).finish(Finish::WeightedExp);
         match pre {
@@ -926,8 +1177,8 @@ impl<E: Binary<R1, C1, R2, C2>, const R1: usize, const C1: usize, const R2: usiz
     }
 }
 
-impl<E: Binary<R1, C1, R2, C2>, const R1: usize, const C1: usize, const R2: usize, const C2: usize> ScalarFn<R1, C1>
-    for BinaryFn<E, R1, C1, R2, C2, 0>
+impl<E: Binary<R1, C1, R2, C2>, const R1: usize, const C1: usize, const R2: usize, const C2: usize>
+    ScalarFn<R1, C1> for BinaryFn<E, R1, C1, R2, C2, 0>
 {
     fn eval<'t, T: Scalar>(&self, a: Tensor<'t, R1, C1, T>) -> Tensor<'t, 1, 1, T> {
         let b = other::<T, R2, C2>(a.tape(), &self.other);
@@ -935,28 +1186,40 @@ impl<E: Binary<R1, C1, R2, C2>, const R1: usize, const C1: usize, const R2: usiz
     }
 }
 
-impl<E: Binary<R1, C1, R2, C2>, const R1: usize, const C1: usize, const R2: usize, const C2: usize> ScalarFn<R2, C2>
-    for BinaryFn<E, R1, C1, R2, C2, 1>
+impl<E: Binary<R1, C1, R2, C2>, const R1: usize, const C1: usize, const R2: usize, const C2: usize>
+    ScalarFn<R2, C2> for BinaryFn<E, R1, C1, R2, C2, 1>
 {
     fn eval<'t, T: Scalar>(&self, b: Tensor<'t, R2, C2, T>) -> Tensor<'t, 1, 1, T> {
         let a = other::<T, R1, C1>(b.tape(), &self.other);
-        let as_leaf0 = BinaryFn::<E, R1, C1, R2, C2, 0> { form: self.form, other: Vec::new(), _e: PhantomData };
+        let as_leaf0 = BinaryFn::<E, R1, C1, R2, C2, 0> {
+            form: self.form,
+            other: Vec::new(),
+            _e: PhantomData,
+        };
         as_leaf0.both(a, b)
     }
 }
 
-impl<E: Binary<R1, C1, R2, C2>, const R1: usize, const C1: usize, const R2: usize, const C2: usize> LeafFn<R1, C1>
-    for BinaryFn<E, R1, C1, R2, C2, 0>
+impl<E: Binary<R1, C1, R2, C2>, const R1: usize, const C1: usize, const R2: usize, const C2: usize>
+    LeafFn<R1, C1> for BinaryFn<E, R1, C1, R2, C2, 0>
 {
     fn new(case: &Case, form: Form) -> Self {
-        BinaryFn { form, other: case.leaves[1].values.clone(), _e: PhantomData }
+        BinaryFn {
+            form,
+            other: case.leaves[1].values.clone(),
+            _e: PhantomData,
+        }
     }
 }
 
-impl<E: Binary<R1, C1, R2, C2>, const R1: usize, const C1: usize, const R2: usize, const C2: usize> LeafFn<R2, C2>
-    for BinaryFn<E, R1, C1, R2, C2, 1>
+impl<E: Binary<R1, C1, R2, C2>, const R1: usize, const C1: usize, const R2: usize, const C2: usize>
+    LeafFn<R2, C2> for BinaryFn<E, R1, C1, R2, C2, 1>
 {
     fn new(case: &Case, form: Form) -> Self {
-        BinaryFn { form, other: case.leaves[0].values.clone(), _e: PhantomData }
+        BinaryFn {
+            form,
+            other: case.leaves[0].values.clone(),
+            _e: PhantomData,
+        }
     }
 }

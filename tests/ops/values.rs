@@ -4,9 +4,7 @@
 //! and element-wise ops are compared bit for bit.
 
 use approx::assert_relative_eq;
-use nalgebra::{
-    Matrix1, Matrix2x3, Matrix3x2, Matrix3x4, RowVector3, Vector2, Vector3, Vector4,
-};
+use nalgebra::{Matrix1, Matrix2x3, Matrix3x2, Matrix3x4, RowVector3, Vector2, Vector3, Vector4};
 use shapegrad::{Tape, loss};
 
 fn s1() -> Matrix1<f64> {

@@ -27,8 +27,14 @@ fn zero_or_nan<T: Scalar>(v: T) -> bool {
 /// Runs one case in one scalar type; the failure, if any.
 fn check<T: Scalar>(case: &ZeroCase, run: RunFn<T>, ty: &str) -> Option<String> {
     let what = format!("{} on {} in {ty}", case.entry.name, case.what);
-    let leaves: Vec<Vec<T>> = case.shapes.iter().map(|&(r, c)| vec![T::one(); r * c]).collect();
-    let run = match catch_unwind(AssertUnwindSafe(|| run(&Tape::new(), &leaves, Finish::Sum, Form::Plain))) {
+    let leaves: Vec<Vec<T>> = case
+        .shapes
+        .iter()
+        .map(|&(r, c)| vec![T::one(); r * c])
+        .collect();
+    let run = match catch_unwind(AssertUnwindSafe(|| {
+        run(&Tape::new(), &leaves, Finish::Sum, Form::Plain)
+    })) {
         Ok(run) => run,
         Err(payload) => return Some(format!("{what}: panicked: {}", message(payload))),
     };
@@ -54,7 +60,12 @@ fn zero_sized(select: impl Fn(&str) -> bool) {
         checked += 1;
     }
     assert!(checked > 0, "no zero-sized case selected");
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
