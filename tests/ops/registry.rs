@@ -623,6 +623,9 @@ pub struct Run<T> {
 /// Records a case on `tape` from leaf values and differentiates it.
 pub type RunFn<T> = fn(&Tape<T>, &[Vec<T>], Finish, Form) -> Run<T>;
 
+/// `(f(x), ∇f(x), H(x)·v)` of a case on dual numbers, at one shape and form.
+pub type HvpFn = fn(&Case, usize, Form, &[f64]) -> (f64, Vec<f64>, Vec<f64>);
+
 /// The checks a case supports per leaf, typed by the leaf's shape (the public `GradCheck`,
 /// `check_gradient` and `hvp` take statically shaped inputs).
 #[derive(Clone, Copy)]
@@ -636,7 +639,7 @@ pub struct LeafFns {
     pub check_gradient: Option<fn(&Case, usize, Form) -> GradCheckReport>,
     /// `hvp` on the case as a `ScalarFn` of this leaf, along `v`: `(f, ∇f, H·v)`.
     #[cfg(feature = "hessian")]
-    pub hvp: Option<fn(&Case, usize, Form, &[f64]) -> (f64, Vec<f64>, Vec<f64>)>,
+    pub hvp: Option<HvpFn>,
 }
 
 /// An entry at one shape (and, for `op(x, x)`, one form of operands).
