@@ -3,7 +3,7 @@
 
 use std::ops::{Add, Div, Mul, Neg, Sub};
 
-use super::Rule;
+use super::{Rule, elementwise2};
 use crate::{Scalar, Tensor};
 
 /// `-x`, element-wise. Backward: `∂x += -∂y`.
@@ -162,11 +162,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Div for Tensor<'t, R, C, T> 
                 terms.zip(r.y).map(|((&go, &b), &y)| -(go * y) / b),
             );
         }
-        let forward = |a: &[T], b: &[T], out: &mut [T]| {
-            for ((o, &a), &b) in out.iter_mut().zip(a).zip(b) {
-                *o = a / b;
-            }
-        };
+        let forward = |a: &[T], b: &[T], out: &mut [T]| elementwise2(a, b, out, |a, b| a / b);
         self.record_binary(rhs, "div", 0, forward, backward::<T, R, C>)
     }
 }

@@ -4,17 +4,9 @@
 //! gradient `inf`; `ln(0) = −inf` with gradient `+inf`, `ln(x < 0) = NaN`; `sqrt(0) = 0` with
 //! gradient `+inf`, `sqrt(x < 0) = NaN`.
 
-use super::Rule;
+use super::{Rule, elementwise};
 use crate::scalar::lit;
 use crate::{Scalar, Tensor};
-
-/// `out[i] = f(x[i])`: the forward of an element-wise op with its own rule.
-#[inline(always)]
-pub(super) fn elementwise<T: Scalar>(x: &[T], out: &mut [T], f: impl Fn(T) -> T) {
-    for (o, &x) in out.iter_mut().zip(x) {
-        *o = f(x);
-    }
-}
 
 /// # Exponentials, logarithms and powers
 impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {

@@ -6,8 +6,7 @@
 //! `a = b` (pytorch/pytorch#56734). So `x.max(x)` has gradient exactly 1. A NaN input gives a
 //! NaN value and a NaN gradient (the rules would otherwise drop it).
 
-use super::Rule;
-use super::exp_log::elementwise;
+use super::{Rule, elementwise, elementwise2};
 use crate::scalar::lit;
 use crate::{Scalar, Tensor};
 
@@ -153,11 +152,8 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     #[track_caller]
     pub fn max(self, rhs: Self) -> Self {
         // y = max(a, b)
-        let forward = |a: &[T], b: &[T], out: &mut [T]| {
-            for ((o, &a), &b) in out.iter_mut().zip(a).zip(b) {
-                *o = extremum::<T, true>(a, b);
-            }
-        };
+        let forward =
+            |a: &[T], b: &[T], out: &mut [T]| elementwise2(a, b, out, extremum::<T, true>);
         self.record_binary(rhs, "max", 0, forward, extremum_backward::<T, R, C, true>)
     }
 
@@ -186,11 +182,8 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     #[track_caller]
     pub fn min(self, rhs: Self) -> Self {
         // y = min(a, b)
-        let forward = |a: &[T], b: &[T], out: &mut [T]| {
-            for ((o, &a), &b) in out.iter_mut().zip(a).zip(b) {
-                *o = extremum::<T, false>(a, b);
-            }
-        };
+        let forward =
+            |a: &[T], b: &[T], out: &mut [T]| elementwise2(a, b, out, extremum::<T, false>);
         self.record_binary(rhs, "min", 0, forward, extremum_backward::<T, R, C, false>)
     }
 }

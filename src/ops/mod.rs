@@ -175,6 +175,23 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     }
 }
 
+/// `out[i] = f(x[i])`: the forward of an element-wise op with a rule of its own
+/// ([`record_unary`](Tensor::record_unary)).
+#[inline(always)]
+pub(crate) fn elementwise<T: Scalar>(x: &[T], out: &mut [T], f: impl Fn(T) -> T) {
+    for (o, &x) in out.iter_mut().zip(x) {
+        *o = f(x);
+    }
+}
+
+/// `out[i] = f(a[i], b[i])`: the two-operand form of [`elementwise`].
+#[inline(always)]
+pub(crate) fn elementwise2<T: Scalar>(a: &[T], b: &[T], out: &mut [T], f: impl Fn(T, T) -> T) {
+    for ((o, &a), &b) in out.iter_mut().zip(a).zip(b) {
+        *o = f(a, b);
+    }
+}
+
 /// The rule of [`map`](Tensor::map): `∂x += ∂y ⊙ d`, with `d` stored after the outputs.
 fn map_backward<T: Scalar, const R: usize, const C: usize>(r: Rule<'_, T>) {
     let r = r.unary(R * C, R * C);

@@ -3,8 +3,8 @@
 
 use std::ops::{Add, Div, Mul, Sub};
 
-use super::Rule;
 use super::arith::neg_backward;
+use super::{Rule, elementwise};
 use crate::{Scalar, Tensor};
 
 /// `x + c` with a plain scalar `c`. Backward: `∂x += ∂y`.
@@ -120,11 +120,7 @@ impl<const R: usize, const C: usize, T: Scalar> Tensor<'_, R, C, T> {
             let terms = r.grad_out.iter().zip(r.x).zip(r.y);
             r.grad_x.add(terms.map(|((&go, &x), &y)| -(go * y) / x));
         }
-        let forward = |x: &[T], out: &mut [T]| {
-            for (o, &x) in out.iter_mut().zip(x) {
-                *o = c / x;
-            }
-        };
+        let forward = |x: &[T], out: &mut [T]| elementwise(x, out, |x| c / x);
         self.record_unary(0, forward, backward::<T, R, C>)
     }
 }

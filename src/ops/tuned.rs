@@ -13,7 +13,7 @@
 
 use crate::{Scalar, Tensor};
 
-use super::BackwardFn;
+use super::{BackwardFn, elementwise, elementwise2};
 
 impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// An element-wise op of one operand with the rule `∂x += ∂y ⊙ d`, `f(x) = (y, d)`: a 1×1
@@ -28,9 +28,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
         }
         let x = self.offset();
         self.tape().record(self.unary(0, backward), |values, out| {
-            for (o, &v) in out.iter_mut().zip(&values[x..][..R * C]) {
-                *o = f(v).0;
-            }
+            elementwise(&values[x..][..R * C], out, |v| f(v).0)
         })
     }
 
@@ -53,10 +51,9 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
         let (a, b) = (self.offset(), rhs.offset());
         let op = self.binary(rhs, name, 0, backward);
         self.tape().record(op, |values, out| {
-            let ab = values[a..][..R * C].iter().zip(&values[b..][..R * C]);
-            for (o, (&a, &b)) in out.iter_mut().zip(ab) {
-                *o = f(a, b).0;
-            }
+            elementwise2(&values[a..][..R * C], &values[b..][..R * C], out, |a, b| {
+                f(a, b).0
+            })
         })
     }
 
