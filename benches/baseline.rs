@@ -62,6 +62,39 @@ pub fn graph_on_tape(
     (y, [x1, x2, b1, b2, c1, c2])
 }
 
+/// The notebook's graph function (TEST 8) recorded as the notebook writes it, with its own
+/// `sigmoid(z) = 1 / (1 + exp(-z))` and `tanh(z) = (eᶻ − e⁻ᶻ) / (eᶻ + e⁻ᶻ)` built from `exp`:
+/// 21 recorded ops besides the 6 leaves (2 sums, 4 per sigmoid, 6 for tanh, 5 to combine).
+/// Returns `y` and the leaves `[x1, x2, b1, b2, c1, c2]`.
+#[inline(always)]
+pub fn graph_notebook_on_tape(
+    tape: &Tape<f64>,
+    x: [f64; 2],
+    w: [f64; 4],
+) -> (Tensor<'_, 1, 1>, [Tensor<'_, 1, 1>; 6]) {
+    fn sigmoid(z: Tensor<'_, 1, 1>) -> Tensor<'_, 1, 1> {
+        1.0 / (1.0 + (-z).exp())
+    }
+    fn tanh(z: Tensor<'_, 1, 1>) -> Tensor<'_, 1, 1> {
+        let (e, e_neg) = (z.exp(), (-z).exp());
+        (e - e_neg) / (e + e_neg)
+    }
+    let ([v1, v2], [v3, v4, v5, v6]) = (x, w);
+    let (x1, x2) = (tape.var_scalar(v1), tape.var_scalar(v2));
+    let (b1, b2) = (tape.var_scalar(v3), tape.var_scalar(v4));
+    let (c1, c2) = (tape.var_scalar(v5), tape.var_scalar(v6));
+    let z0 = x1 + b1;
+    let z1 = x2 + b2;
+    let z2 = sigmoid(z0);
+    let z3 = sigmoid(z1);
+    let z4 = tanh(z3);
+    let z5 = z4 * c2;
+    let z6 = z0 * z2;
+    let z7 = z6 * c1;
+    let z8 = z2 * z5;
+    (z7 + z8, [x1, x2, b1, b2, c1, c2])
+}
+
 /// Parameters of `σ(W2 σ(W1 x + b1) + b2)` with `N` inputs, `H` hidden units, `O` outputs;
 /// the matrices boxed so large sizes stay off the stack.
 pub struct Net<T: Scalar, const N: usize, const H: usize, const O: usize> {
@@ -97,6 +130,15 @@ impl<T: Scalar, const N: usize, const H: usize, const O: usize> NetParams<T, N, 
             .sum();
         (loss, x)
     }
+}
+
+/// The net's inputs recorded as variables of one call ([`Net::vars_on`]).
+pub struct NetVars<'t, T: Scalar, const N: usize, const H: usize, const O: usize> {
+    pub x: Tensor<'t, N, 1, T>,
+    pub w1: Tensor<'t, H, N, T>,
+    pub b1: Tensor<'t, H, 1, T>,
+    pub w2: Tensor<'t, O, H, T>,
+    pub b2: Tensor<'t, O, 1, T>,
 }
 
 /// Gradients of the net's loss `Σ y`, preallocated once and overwritten every step.
@@ -144,6 +186,26 @@ impl<T: Scalar, const N: usize, const H: usize, const O: usize> Net<T, N, H, O> 
             w2: tape.param_from_slice::<O, H>(self.w2.as_slice()),
             b2: tape.param(self.b2),
         }
+    }
+
+    /// Records `Σ σ(W2 σ(W1 x + b1) + b2)` on `tape` with the input and every weight a fresh
+    /// variable (`var`, `var_from_slice`), as a function that records the net per call
+    /// writes it: returns the loss and the variables.
+    #[inline(always)]
+    pub fn vars_on<'t>(
+        &self,
+        tape: &'t Tape<T>,
+        x: SVector<T, N>,
+    ) -> (Tensor<'t, 1, 1, T>, NetVars<'t, T, N, H, O>) {
+        let x = tape.var(x);
+        let w1 = tape.var_from_slice::<H, N>(self.w1.as_slice());
+        let b1 = tape.var(self.b1);
+        let w2 = tape.var_from_slice::<O, H>(self.w2.as_slice());
+        let b2 = tape.var(self.b2);
+        let loss = (w2.matmul((w1.matmul(x) + b1).sigmoid()) + b2)
+            .sigmoid()
+            .sum();
+        (loss, NetVars { x, w1, b1, w2, b2 })
     }
 
     /// An input vector of moderate values.
@@ -212,4 +274,28 @@ pub fn chain_by_hand(z0: f64, c: f64, k: f64, steps: usize, zs: &mut Vec<f64>) -
         g *= c + 2.0 * k * z;
     }
     (z, g)
+}
+
+/// The chain `z ← z·c + z·z·k` for `steps` steps by hand with `c` a variable:
+/// `(z_n, ∂z_n/∂z_0, ∂z_n/∂c)`. `zs` is scratch for the forward values.
+pub fn chain_var_c_by_hand(
+    z0: f64,
+    c: f64,
+    k: f64,
+    steps: usize,
+    zs: &mut Vec<f64>,
+) -> (f64, f64, f64) {
+    zs.clear();
+    let mut z = z0;
+    for _ in 0..steps {
+        zs.push(z);
+        z = z * c + z * z * k;
+    }
+    let (mut g, mut gc) = (1.0, 0.0);
+    for &z in zs.iter().rev() {
+        // g = ∂z_n/∂z_{i+1}; ∂z_{i+1}/∂c = z_i, ∂z_{i+1}/∂z_i = c + 2kz_i
+        gc += g * z;
+        g *= c + 2.0 * k * z;
+    }
+    (z, g, gc)
 }

@@ -1,76 +1,128 @@
-//! shapegrad's gradients against hand-written nalgebra gradients (the practical limit) and
-//! the plain forward pass, one criterion group per workload.
+//! shapegrad's gradients against hand-written nalgebra gradients (the practical limit), one
+//! criterion group per workload, each timed in the two idioms users write:
+//!
+//! - `readme`: what the README shows, a fresh `Tape::new()` per evaluation, `backward()`, and
+//!   every gradient copied out with `wrt`;
+//! - `tuned`: one tape kept across evaluations and `clear`ed, `backward_into` one reused
+//!   `Gradients`, gradients read as zero-copy `slice`s.
 //!
 //! Run: `cargo bench --bench gradients` (all), or e.g. `cargo bench --bench gradients -- net_64`.
-//! Every timed shapegrad iteration does a whole training step's work: clear the reused tape,
-//! record the forward pass, run backward into reused `Gradients`, and read every gradient
-//! (zero-copy slices, passed to `black_box`). The nets' parameters are `Param`s, kept on the
-//! tape between steps (as a training loop keeps them); the input is recorded every step.
+//! `docs/benchmarks.md` has the figures and the CPU they were measured on.
 
 mod baseline;
 
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use shapegrad::{Gradients, Scalar, Tape};
+use shapegrad::{Gradients, Scalar, Tape, Tensor};
 
-use baseline::{Net, NetGrads, chain_by_hand, graph_by_hand, graph_on_tape};
+use baseline::{
+    Net, NetGrads, chain_by_hand, chain_var_c_by_hand, graph_by_hand, graph_notebook_on_tape,
+    graph_on_tape,
+};
 
 /// The notebook's first inputs1 entry (its TEST 8 trace): x = [-1, 4], w = [-7, -6, 5, 0].
 const GRAPH_X: [f64; 2] = [-1.0, 4.0];
 const GRAPH_W: [f64; 4] = [-7.0, -6.0, 5.0, 0.0];
 
-/// One training step on the notebook's graph function: record it on the reused tape,
-/// differentiate into the reused gradients and read all six gradients. A function of its own,
-/// as a user's step would be (and as `graph_by_hand` is), so that the timing loop around it
-/// does not change how it compiles.
+/// A recording of the graph function: `y` and its six leaves.
+type Record =
+    for<'t> fn(&'t Tape<f64>, [f64; 2], [f64; 4]) -> (Tensor<'t, 1, 1>, [Tensor<'t, 1, 1>; 6]);
+
+/// One evaluation in the README idiom: a fresh tape, `backward()`, six `wrt` copies. A
+/// function of its own, as a user's would be, so the timing loop does not change how it
+/// compiles.
 #[inline(never)]
-fn graph_step(tape: &mut Tape<f64>, grads: &mut Gradients<f64>) {
+fn graph_readme(record: Record) -> [f64; 6] {
+    let tape = Tape::new();
+    let (y, leaves) = record(&tape, black_box(GRAPH_X), black_box(GRAPH_W));
+    let grads = y.backward();
+    leaves.map(|t| grads.wrt(t)[0])
+}
+
+/// One evaluation in the tuned idiom: the reused tape cleared, `backward_into` the reused
+/// gradients, six zero-copy slices.
+#[inline(never)]
+fn graph_tuned(record: Record, tape: &mut Tape<f64>, grads: &mut Gradients<f64>) {
     tape.clear();
-    let (y, leaves) = graph_on_tape(tape, black_box(GRAPH_X), black_box(GRAPH_W));
+    let (y, leaves) = record(tape, black_box(GRAPH_X), black_box(GRAPH_W));
     y.backward_into(grads);
     for t in leaves {
         black_box(grads.slice(t));
     }
 }
 
-fn graph(c: &mut Criterion) {
-    let mut group = c.benchmark_group("graph");
-    let mut tape = Tape::<f64>::with_capacity(64, 64);
-    let mut grads = Gradients::new();
-    group.bench_function("shapegrad", |b| {
-        b.iter(|| graph_step(&mut tape, &mut grads))
-    });
-    group.bench_function("by_hand", |b| {
-        let mut g = [0.0; 6];
-        b.iter(|| {
-            let y = graph_by_hand(black_box(GRAPH_X), black_box(GRAPH_W), &mut g);
-            black_box((y, &g));
-        })
-    });
-    group.finish();
+/// The graph function two ways: `graph_notebook` as the notebook writes it (sigmoid and tanh
+/// from `exp`, 21 ops), `graph` with shapegrad's primitive `sigmoid` and `tanh` (10 ops). The
+/// hand-written gradient is the same for both.
+fn graphs(c: &mut Criterion) {
+    let forms: [(&str, Record); 2] = [
+        ("graph_notebook", graph_notebook_on_tape),
+        ("graph", graph_on_tape),
+    ];
+    for (name, record) in forms {
+        let mut group = c.benchmark_group(name);
+        group.bench_function("readme", |b| b.iter(|| black_box(graph_readme(record))));
+        let mut tape = Tape::<f64>::new();
+        let mut grads = Gradients::new();
+        group.bench_function("tuned", |b| {
+            b.iter(|| graph_tuned(record, &mut tape, &mut grads))
+        });
+        group.bench_function("by_hand", |b| {
+            let mut g = [0.0; 6];
+            b.iter(|| {
+                let y = graph_by_hand(black_box(GRAPH_X), black_box(GRAPH_W), &mut g);
+                black_box((y, &g));
+            })
+        });
+        group.finish();
+    }
 }
 
+/// `Σ σ(W2 σ(W1 x + b1) + b2)` with the input and every weight recorded as a variable each
+/// call and every gradient read: copied out with `wrt` (`readme`, as a user's function
+/// returning its gradients does) or as slices (`tuned`). `params` is the training-loop form:
+/// weights as `Param`s kept on the reused tape, slices.
 fn net<T: Scalar, const N: usize, const H: usize, const O: usize>(c: &mut Criterion, name: &str) {
     let mut group = c.benchmark_group(name);
     let net = Net::<T, N, H, O>::new();
     let x = Net::<T, N, H, O>::input();
-    // The parameters live on the tape (kept by `clear`); the input is recorded every step.
+    group.bench_function("readme", |b| {
+        b.iter(|| {
+            let tape = Tape::new();
+            let (loss, v) = net.vars_on(&tape, black_box(x));
+            let grads = loss.backward();
+            black_box((
+                loss.item(),
+                grads.wrt(v.x),
+                grads.wrt(v.b1),
+                grads.wrt(v.b2),
+            ));
+            black_box(grads.wrt(v.w1));
+            black_box(grads.wrt(v.w2));
+        })
+    });
+    let mut tape = Tape::<T>::new();
+    let mut grads = Gradients::new();
+    group.bench_function("tuned", |b| {
+        b.iter(|| {
+            tape.clear();
+            let (loss, v) = net.vars_on(&tape, black_box(x));
+            loss.backward_into(&mut grads);
+            black_box((loss.item(), grads.slice(v.x), grads.slice(v.w1)));
+            black_box((grads.slice(v.b1), grads.slice(v.w2), grads.slice(v.b2)));
+        })
+    });
     let mut tape = Tape::<T>::new();
     let p = net.params_on(&mut tape);
-    let mut grads = Gradients::new();
-    group.bench_function("shapegrad", |b| {
+    group.bench_function("params", |b| {
         b.iter(|| {
             tape.clear();
             let (loss, x) = p.loss_on(&tape, black_box(x));
             loss.backward_into(&mut grads);
-            black_box(loss.item());
-            black_box((
-                grads.slice(x),
-                grads.param_slice(p.w1),
-                grads.param_slice(p.b1),
-            ));
-            black_box((grads.param_slice(p.w2), grads.param_slice(p.b2)));
+            black_box((loss.item(), grads.slice(x), grads.param_slice(p.w1)));
+            black_box((grads.param_slice(p.b1), grads.param_slice(p.w2)));
+            black_box(grads.param_slice(p.b2));
         })
     });
     let mut g = NetGrads::<T, N, H, O>::new();
@@ -91,17 +143,80 @@ fn nets(c: &mut Criterion) {
     net::<f64, 784, 128, 10>(c, "net_784_128_10_f64");
 }
 
-/// `z ← z·c + z·z·k` for `steps` steps: 4 recorded ops a step. `c = 1.5`, `k = -0.5` make
-/// `z = 1` an attracting fixed point, so values stay finite and normal.
+/// The chain steps timed: 10³ to 10⁶.
+const CHAIN_STEPS: [usize; 4] = [1_000, 10_000, 100_000, 1_000_000];
+
+/// `z ← z·c + z·z·k` with `c` a variable, differentiated with respect to `z₀` and `c`:
+/// z₀ = 0.5, c = 1 − 10⁻⁷, k = −10⁻⁶ (z decays slowly and stays far from subnormals).
+/// 4 recorded ops a step.
+fn chain_var_c(c: &mut Criterion) {
+    let (z0, cc, k) = (0.5, 1.0 - 1e-7, -1e-6);
+    let mut group = c.benchmark_group("chain_var_c");
+    group.sample_size(20);
+    for steps in CHAIN_STEPS {
+        group.throughput(Throughput::Elements(4 * steps as u64));
+        group.bench_with_input(BenchmarkId::new("readme", steps), &steps, |b, &steps| {
+            b.iter(|| {
+                let tape = Tape::new();
+                let (x, c) = (
+                    tape.var_scalar(black_box(z0)),
+                    tape.var_scalar(black_box(cc)),
+                );
+                let mut z = x;
+                for _ in 0..steps {
+                    z = z * c + z * z * k;
+                }
+                let grads = z.backward();
+                black_box((z.item(), grads.wrt(x), grads.wrt(c)));
+            })
+        });
+        let mut tape = Tape::<f64>::new();
+        let mut grads = Gradients::new();
+        group.bench_with_input(BenchmarkId::new("tuned", steps), &steps, |b, &steps| {
+            b.iter(|| {
+                tape.clear();
+                let (x, c) = (
+                    tape.var_scalar(black_box(z0)),
+                    tape.var_scalar(black_box(cc)),
+                );
+                let mut z = x;
+                for _ in 0..steps {
+                    z = z * c + z * z * k;
+                }
+                z.backward_into(&mut grads);
+                black_box((z.item(), grads.slice(x), grads.slice(c)));
+            })
+        });
+        let mut zs = Vec::with_capacity(steps);
+        group.bench_with_input(BenchmarkId::new("by_hand", steps), &steps, |b, &steps| {
+            b.iter(|| black_box(chain_var_c_by_hand(black_box(z0), cc, k, steps, &mut zs)))
+        });
+    }
+    group.finish();
+}
+
+/// The same chain with `c` a plain number (`c = 1.5`, `k = -0.5`, `z = 1` an attracting fixed
+/// point), differentiated with respect to `z₀`: an easier variant (no gradient for `c`).
 fn chain(c: &mut Criterion) {
     let (z0, cc, k) = (0.8, 1.5, -0.5);
     let mut group = c.benchmark_group("chain");
     group.sample_size(20);
-    for steps in [1_000usize, 10_000, 100_000, 1_000_000] {
+    for steps in CHAIN_STEPS {
         group.throughput(Throughput::Elements(4 * steps as u64));
-        let mut tape = Tape::<f64>::with_capacity(4 * steps + 1, 10 * steps + 1);
+        group.bench_with_input(BenchmarkId::new("readme", steps), &steps, |b, &steps| {
+            b.iter(|| {
+                let tape = Tape::new();
+                let x = tape.var_scalar(black_box(z0));
+                let mut z = x;
+                for _ in 0..steps {
+                    z = z * cc + z * z * k;
+                }
+                black_box((z.item(), z.backward().wrt(x)));
+            })
+        });
+        let mut tape = Tape::<f64>::new();
         let mut grads = Gradients::new();
-        group.bench_with_input(BenchmarkId::new("shapegrad", steps), &steps, |b, &steps| {
+        group.bench_with_input(BenchmarkId::new("tuned", steps), &steps, |b, &steps| {
             b.iter(|| {
                 tape.clear();
                 let x = tape.var_scalar(black_box(z0));
@@ -110,7 +225,7 @@ fn chain(c: &mut Criterion) {
                     z = z * cc + z * z * k;
                 }
                 z.backward_into(&mut grads);
-                black_box(grads.slice(x));
+                black_box((z.item(), grads.slice(x)));
             })
         });
         let mut zs = Vec::with_capacity(steps);
@@ -121,36 +236,44 @@ fn chain(c: &mut Criterion) {
     group.finish();
 }
 
-/// Four independent chains `z ← z·c + z·z·k` interleaved, 250 steps each: the same 4000
-/// recorded ops as `chain/1000`, but consecutive ops do not depend on each other, so the
-/// difference to `chain/1000` is what the serial chain loses to latency. (In the second
-/// session, with every value and gradient read back from the tape's memory, that was
-/// 1.5 ns per op; with values in the handles and the walk's carried gradient, none:
-/// `docs/benchmarks.md`.)
+/// Four independent chains `z ← z·c + z·z·k` (c constant) interleaved, 250 steps each: the
+/// same 4000 recorded ops as `chain/1000`, but consecutive ops do not depend on each other,
+/// so the difference to `chain/1000` is what the serial chain loses to latency.
 fn chain_interleaved(c: &mut Criterion) {
-    let (z0, cc, k) = (0.8, 1.5, -0.5);
     let mut group = c.benchmark_group("chain_interleaved");
     let steps = 250;
     group.throughput(Throughput::Elements(16 * steps as u64 + 3));
-    let mut tape = Tape::<f64>::with_capacity(16 * steps + 4, 40 * steps + 8);
+    fn run(tape: &Tape<f64>) -> (Tensor<'_, 1, 1>, Tensor<'_, 1, 1>) {
+        let (z0, cc, k, steps) = (0.8, 1.5, -0.5, 250);
+        let x = tape.var_scalar(black_box(z0));
+        let (mut p, mut q, mut r, mut s) = (x, x, x, x);
+        for _ in 0..steps {
+            p = p * cc + p * p * k;
+            q = q * cc + q * q * k;
+            r = r * cc + r * r * k;
+            s = s * cc + s * s * k;
+        }
+        (x, p + q + r + s)
+    }
+    group.bench_function("readme", |b| {
+        b.iter(|| {
+            let tape = Tape::new();
+            let (x, y) = run(&tape);
+            black_box(y.backward().wrt(x));
+        })
+    });
+    let mut tape = Tape::<f64>::new();
     let mut grads = Gradients::new();
-    group.bench_function("shapegrad", |b| {
+    group.bench_function("tuned", |b| {
         b.iter(|| {
             tape.clear();
-            let x = tape.var_scalar(black_box(z0));
-            let (mut p, mut q, mut r, mut s) = (x, x, x, x);
-            for _ in 0..steps {
-                p = p * cc + p * p * k;
-                q = q * cc + q * q * k;
-                r = r * cc + r * r * k;
-                s = s * cc + s * s * k;
-            }
-            (p + q + r + s).backward_into(&mut grads);
+            let (x, y) = run(&tape);
+            y.backward_into(&mut grads);
             black_box(grads.slice(x));
         })
     });
     group.finish();
 }
 
-criterion_group!(benches, graph, nets, chain, chain_interleaved);
+criterion_group!(benches, graphs, nets, chain_var_c, chain, chain_interleaved);
 criterion_main!(benches);

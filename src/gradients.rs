@@ -2,6 +2,7 @@
 
 use nalgebra::SMatrix;
 
+use crate::engine::pool::{self, GradStore};
 use crate::tape::Session;
 use crate::{Scalar, Tensor};
 
@@ -16,7 +17,9 @@ pub(crate) fn matrix_or_zeros<T: Scalar, const R: usize, const C: usize>(
 /// [`Tensor::backward`] or [`Tensor::backward_with`].
 ///
 /// Owns its buffer (no borrow of the tape), so it is `Send + Sync` and outlives further
-/// recording. Reuse one across steps with [`Tensor::backward_into`] to avoid reallocating.
+/// recording. Its buffers come from, and go back to when it is dropped, the thread's
+/// [`pool`](crate::pool), so a `Gradients` per walk costs what one reused with
+/// [`Tensor::backward_into`] costs.
 ///
 /// # Examples
 ///
@@ -43,6 +46,25 @@ pub struct Gradients<T: Scalar = f64> {
     pub(crate) session: Session,
     /// How many parameters the tape had when these gradients were computed.
     pub(crate) params: usize,
+    /// Scalars the largest walk covered (what the pool's idle rule counts as used).
+    walked: usize,
+    /// The pool's idle count of the adopted buffers.
+    idle: u32,
+}
+
+/// Returns the buffers to the thread's pool, for the next walk.
+impl<T: Scalar> Drop for Gradients<T> {
+    fn drop(&mut self) {
+        if self.data.capacity() > 0 {
+            let store = GradStore {
+                data: std::mem::take(&mut self.data),
+                reached: std::mem::take(&mut self.reached),
+                stamp: self.stamp,
+                idle: self.idle,
+            };
+            pool::put_grads(store, self.walked);
+        }
+    }
 }
 
 impl<T: Scalar> Gradients<T> {
@@ -66,6 +88,8 @@ impl<T: Scalar> Gradients<T> {
             stamp: 0,
             session: Session::default(),
             params: 0,
+            walked: 0,
+            idle: 0,
         }
     }
 
@@ -75,6 +99,16 @@ impl<T: Scalar> Gradients<T> {
     ///
     /// [`finish`]: Gradients::finish
     pub(crate) fn begin(&mut self, len: usize) -> u8 {
+        if self.data.capacity() == 0
+            && len > 0
+            && let Some(store) = pool::take_grads::<T>()
+        {
+            self.data = store.data;
+            self.reached = store.reached;
+            self.stamp = store.stamp;
+            self.idle = store.idle;
+        }
+        self.walked = self.walked.max(len);
         if self.data.len() < len {
             self.data.resize(len, T::zero());
             self.reached.resize(len, 0);

@@ -189,6 +189,7 @@ pub mod loss;
 mod ops;
 pub mod optim;
 mod param;
+pub mod pool;
 mod scalar;
 mod scalar_fn;
 mod tape;

@@ -1,15 +1,38 @@
 //! The public [`Tape`]: creating, clearing and sizing a recording. How recording and the
 //! walk work is in `engine/`.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::engine::Buffers;
 use crate::{Gradients, Scalar};
 
-/// Tape ids: a new one for every tape (0 is never handed out).
+/// Tape ids: handed out in blocks of [`ID_BLOCK`] to each thread (0 is never handed out).
 static NEXT_TAPE_ID: AtomicU64 = AtomicU64::new(1);
+/// Ids a thread takes from [`NEXT_TAPE_ID`] at a time: one atomic operation per block.
+const ID_BLOCK: u64 = 1 << 16;
+
+thread_local! {
+    /// The calling thread's block of ids: next and end.
+    static TAPE_IDS: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
+}
+
+/// A tape id never handed out before, on any thread.
+fn next_tape_id() -> u64 {
+    TAPE_IDS
+        .try_with(|ids| {
+            let (mut next, mut end) = ids.get();
+            if next == end {
+                next = NEXT_TAPE_ID.fetch_add(ID_BLOCK, Ordering::Relaxed);
+                end = next + ID_BLOCK;
+            }
+            ids.set((next + 1, end));
+            next
+        })
+        // during the thread's teardown: one id of its own
+        .unwrap_or_else(|_| NEXT_TAPE_ID.fetch_add(1, Ordering::Relaxed))
+}
 
 /// Tells recordings apart: the tape's id and how many times it was cleared. Plain data, so
 /// [`Tape::clear`] costs no atomic operation.
@@ -56,6 +79,13 @@ impl<T: Scalar> Default for Tape<T> {
     }
 }
 
+/// Returns the tape's buffers to the thread's pool, for the next [`Tape::new`].
+impl<T: Scalar> Drop for Tape<T> {
+    fn drop(&mut self) {
+        self.inner.get_mut().recycle();
+    }
+}
+
 impl<T: Scalar> fmt::Debug for Tape<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let inner = self.inner.borrow();
@@ -70,6 +100,10 @@ impl<T: Scalar> fmt::Debug for Tape<T> {
 impl<T: Scalar> Tape<T> {
     /// An empty tape.
     ///
+    /// Making a tape per evaluation is as fast as reusing one: a dropped tape's buffers go
+    /// to a per-thread pool (bounded; see [`pool`](crate::pool)), and the next tape on the
+    /// thread records into them, without allocating or zero-filling them again.
+    ///
     /// # Examples
     ///
     /// ```
@@ -77,13 +111,20 @@ impl<T: Scalar> Tape<T> {
     /// assert!(tape.is_empty());
     /// ```
     pub fn new() -> Self {
-        Self::with_capacity(0, 0)
+        Tape {
+            inner: RefCell::new(Buffers::new()),
+            session: Session {
+                tape: next_tape_id(),
+                generation: 0,
+            },
+        }
     }
 
     /// An empty tape with room for `nodes` recorded ops holding `scalars` values in total,
-    /// so that recording up to that size does not allocate. The room is allocated and
-    /// initialised here (24 bytes a node, one `T` a scalar), so the memory is committed up
-    /// front rather than on first use.
+    /// so that recording up to that size does not allocate. The room (24 bytes a node, one
+    /// `T` a scalar) is taken from the thread's [`pool`](crate::pool) where it keeps a
+    /// buffer set, grown to this size if needed, and initialised here, so the memory is
+    /// committed up front rather than on first use.
     ///
     /// # Examples
     ///
@@ -92,13 +133,9 @@ impl<T: Scalar> Tape<T> {
     /// assert!(tape.capacity().0 >= 1000);
     /// ```
     pub fn with_capacity(nodes: usize, scalars: usize) -> Self {
-        Tape {
-            inner: RefCell::new(Buffers::with_capacity(nodes, scalars)),
-            session: Session {
-                tape: NEXT_TAPE_ID.fetch_add(1, Ordering::Relaxed),
-                generation: 0,
-            },
-        }
+        let mut tape = Self::new();
+        tape.inner.get_mut().reserve(nodes, scalars);
+        tape
     }
 
     /// Forgets every recorded op, keeping the buffers' capacity and the

@@ -3,10 +3,14 @@
 //! Invariant: every append goes through [`Buffers::room_for`], which makes room *before*
 //! anything is computed or stored, so an append itself is plain stores into initialised
 //! memory (no capacity check, no call that could unwind between computing and storing).
+//!
+//! A new tape's buffers start empty; the first growth adopts a buffer set from the thread's
+//! pool (`pool.rs`) if it keeps one, and a dropped tape returns its set there.
 
 use crate::Scalar;
 
 use super::node::Node;
+use super::pool::{self, TapeStore};
 
 /// The most scalars a tape holds: value offsets are `u32`.
 pub(crate) const MAX_SCALARS: usize = u32::MAX as usize;
@@ -20,12 +24,17 @@ pub(crate) struct Buf<E> {
 }
 
 impl<E: Copy> Buf<E> {
-    /// Room for `n` elements, filled with `fill`.
-    pub(crate) fn with_capacity(n: usize, fill: E) -> Self {
+    /// No room (no allocation).
+    const fn empty() -> Self {
         Buf {
-            data: vec![fill; n],
+            data: Vec::new(),
             len: 0,
         }
+    }
+
+    /// Room for `data.len()` elements, none recorded: reuses `data`'s stale contents.
+    fn reuse(data: Vec<E>) -> Self {
+        Buf { data, len: 0 }
     }
 
     /// Number of recorded elements.
@@ -66,6 +75,13 @@ impl<E: Copy> Buf<E> {
         let room = (self.len + n).max(2 * self.data.len()).max(8).min(max);
         self.data.resize(room, fill);
     }
+
+    /// Makes room for `n` elements in all (at most `max`) if it has less.
+    fn reserve_total(&mut self, n: usize, fill: E, max: usize) {
+        if self.data.len() < n {
+            self.data.resize(n.min(max), fill);
+        }
+    }
 }
 
 impl<E> std::ops::Deref for Buf<E> {
@@ -92,17 +108,54 @@ pub(crate) struct Buffers<T> {
     /// The parameters' prefix of `nodes` and `values`, which `Tape::clear` keeps.
     pub(crate) param_nodes: usize,
     pub(crate) param_scalars: usize,
+    /// The pool's idle count of the adopted set (see `pool.rs`).
+    idle: u32,
 }
 
 impl<T: Scalar> Buffers<T> {
-    /// Empty buffers with room for `nodes` nodes and `scalars` values, allocated and
-    /// initialised now.
-    pub(crate) fn with_capacity(nodes: usize, scalars: usize) -> Self {
+    /// Empty buffers without room (nothing allocated, nothing taken from the pool yet).
+    pub(crate) const fn new() -> Self {
         Buffers {
-            nodes: Buf::with_capacity(nodes.min(MAX_SCALARS), Node::filler()),
-            values: Buf::with_capacity(scalars.min(MAX_SCALARS), T::zero()),
+            nodes: Buf::empty(),
+            values: Buf::empty(),
             param_nodes: 0,
             param_scalars: 0,
+            idle: 0,
+        }
+    }
+
+    /// Makes room for `nodes` nodes and `scalars` values in all, adopting a pooled set
+    /// first.
+    pub(crate) fn reserve(&mut self, nodes: usize, scalars: usize) {
+        self.adopt();
+        self.nodes.reserve_total(nodes, Node::filler(), MAX_SCALARS);
+        self.values.reserve_total(scalars, T::zero(), MAX_SCALARS);
+    }
+
+    /// Takes the thread's pooled buffer set if these buffers have no room yet.
+    fn adopt(&mut self) {
+        if self.nodes.capacity() == 0
+            && self.values.capacity() == 0
+            && let Some(set) = pool::take_tape::<T>()
+        {
+            self.nodes = Buf::reuse(set.nodes);
+            self.values = Buf::reuse(set.values);
+            self.idle = set.idle;
+        }
+    }
+
+    /// Gives the buffers to the thread's pool, leaving these empty (a dropped tape's last
+    /// act).
+    pub(crate) fn recycle(&mut self) {
+        let used = self.values.len();
+        let set = TapeStore {
+            nodes: std::mem::take(&mut self.nodes.data),
+            values: std::mem::take(&mut self.values.data),
+            idle: self.idle,
+        };
+        *self = Buffers::new();
+        if set.values.capacity() > 0 || set.nodes.capacity() > 0 {
+            pool::put_tape(set, used);
         }
     }
 
@@ -133,6 +186,7 @@ impl<T: Scalar> Buffers<T> {
     #[cold]
     #[inline(never)]
     extern "C" fn grow(&mut self, len: usize) {
+        self.adopt();
         if self.values.capacity() - self.values.len() < len {
             self.values.grow(len, T::zero(), MAX_SCALARS);
         }

@@ -4,12 +4,14 @@
 //!
 //! - `node.rs`: what a recorded op is (a rule pointer and its offsets, 24 bytes);
 //! - `buf.rs`: the two buffers (nodes, values) and their growth;
+//! - `pool.rs`: the per-thread pool that recycles dropped tapes' and gradients' buffers;
 //! - `record.rs`: appending a node, on the general path and the 1×1 path;
 //! - `walk.rs`: the reverse walk (stamps, inline partials, carried gradient);
 //! - `rule.rs`: the typed view a backward rule gets.
 
 mod buf;
 mod node;
+pub(crate) mod pool;
 mod record;
 mod rule;
 mod walk;
