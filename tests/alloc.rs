@@ -226,6 +226,126 @@ fn chain_training_step_allocates_nothing_in_steady_state() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// the README idiom: a fresh tape, `backward()` and `wrt` every step (the buffer pool)
+
+#[test]
+fn readme_idiom_graph_allocates_nothing_in_steady_state() {
+    // As the graph test above, written as the README writes it: `Tape::new()` per
+    // evaluation, `backward()`, `wrt` copies. The dropped tape's and gradients' buffers go
+    // to the thread's pool and the next step records into them.
+    assert_steady_state_allocates_nothing("graph, fresh tape", || {
+        let tape = Tape::new();
+        let (x, w) = (black_box([-1.0, 4.0]), black_box([-7.0, -6.0, 5.0, 0.0]));
+        let (y, leaves) = baseline::graph_notebook_on_tape(&tape, x, w);
+        let grads = y.backward();
+        leaves
+            .iter()
+            .fold(y.item(), |sum, &t| sum + grads.wrt(t)[0])
+    });
+}
+
+#[test]
+fn readme_idiom_net_and_chain_allocate_nothing_in_steady_state() {
+    let net = Net::<f64, 16, 32, 8>::new();
+    let x0 = Net::<f64, 16, 32, 8>::input();
+    assert_steady_state_allocates_nothing("net, fresh tape", || {
+        let tape = Tape::new();
+        let t = record_net(&tape, &net, &x0);
+        let grads = t.loss.backward();
+        grads.wrt(t.x).sum()
+            + grads.wrt(t.w1).sum()
+            + grads.wrt(t.b1).sum()
+            + grads.wrt(t.w2).sum()
+            + grads.wrt(t.b2).sum()
+    });
+    // the issue's chain: c a variable, z0 = 0.5, c = 1 - 1e-7, k = -1e-6
+    assert_steady_state_allocates_nothing("chain with c a variable, fresh tape", || {
+        let tape = Tape::new();
+        let (x, c) = (tape.var_scalar(black_box(0.5)), tape.var_scalar(1.0 - 1e-7));
+        let mut z = x;
+        for _ in 0..1000 {
+            z = z * c + z * z * -1e-6;
+        }
+        let grads = z.backward();
+        z.item() + grads.wrt(x)[0] + grads.wrt(c)[0]
+    });
+}
+
+#[test]
+fn the_pool_stays_bounded_over_ten_thousand_tapes_of_random_sizes_on_four_threads() {
+    use shapegrad::pool;
+
+    // 4 threads × 2500 tapes, each a chain of 1 to 5000 steps (up to 20 001 nodes, about
+    // 1.3 MB of tape and 0.6 MB of gradients), sizes from a 64-bit LCG (Knuth's MMIX constants),
+    // one tape in four kept alive while the next is recorded (two tapes out at once).
+    fn worker(seed: u64) -> usize {
+        let mut state = seed;
+        let mut next = move || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            state >> 33
+        };
+        let mut largest = 0; // bytes of the largest tape + gradients recorded so far
+        let mut kept: Option<Tape<f64>> = None;
+        for i in 0..2500 {
+            let steps = 1 + (next() % 5000) as usize;
+            let tape = Tape::new();
+            let x = tape.var_scalar(0.5);
+            let mut z = x;
+            for _ in 0..steps {
+                z = z * 0.999 + z * z * -1e-6;
+            }
+            let g: f64 = z.backward().wrt(x)[0];
+            assert!(g.is_finite());
+            let (nodes, scalars) = tape.capacity();
+            // tape: 24-byte nodes and f64 values; gradients: an f64 and a stamp byte a scalar
+            largest = largest.max(nodes * 24 + scalars * 8 + scalars * 9);
+            if i % 4 == 0 {
+                kept = Some(tape); // out while the next ones record
+            } else {
+                drop(tape);
+            }
+            let held = pool::held_bytes();
+            // what the pool may keep: SLOTS tape sets and SLOTS gradient sets, none bigger
+            // than the largest seen (the test's sizes stay far below THREAD_LIMIT)
+            assert!(
+                held <= pool::SLOTS * largest,
+                "thread {seed}, tape {i}: pool keeps {held} bytes, more than {} × the largest \
+                 tape and gradients ({largest})",
+                pool::SLOTS
+            );
+            assert!(pool::held_bytes_all_threads() <= pool::PROCESS_LIMIT);
+        }
+        drop(kept);
+        let after_big = pool::held_bytes();
+        // then small tapes only: the big sets are used under an eighth, and given back after
+        // IDLE_LIMIT returns each
+        for _ in 0..2 * pool::IDLE_LIMIT {
+            let tape = Tape::new();
+            let x = tape.var_scalar(2.0);
+            assert_eq!((x * x).backward().wrt(x)[0], 4.0);
+        }
+        let after_small = pool::held_bytes();
+        assert!(
+            after_small < 16 << 10,
+            "thread {seed}: still {after_small} bytes kept (from {after_big}) after small tapes"
+        );
+        after_big
+    }
+    let threads: Vec<_> = (1..=4u64)
+        .map(|seed| std::thread::spawn(move || worker(seed)))
+        .collect();
+    let held: Vec<usize> = threads
+        .into_iter()
+        .map(|t| t.join().expect("worker"))
+        .collect();
+    // each pool did keep buffers of the big tapes (so the bounds above were exercised)
+    assert!(held.iter().all(|&h| h > 256 << 10), "{held:?}");
+    println!("bytes kept per thread after the random tapes: {held:?}");
+}
+
+// ---------------------------------------------------------------------------------------------
 // a preallocated tape
 
 /// Nodes and scalars of one recording of the (16, 32, 8) net, counted by hand from the op

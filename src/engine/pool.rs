@@ -217,11 +217,25 @@ fn take<S: Store>(slots: &mut Vec<S>, books: Books<'_>) -> Option<S> {
 
 /// Keeps `s` (which used `used` of its `room` elements) unless it has idled too long, or a
 /// limit would be passed even after freeing a smaller kept set.
-fn put<S: Store>(slots: &mut Vec<S>, mut books: Books<'_>, mut s: S, used: usize, room: usize) {
+#[inline(always)]
+fn put<S: Store>(slots: &mut Vec<S>, books: Books<'_>, mut s: S, used: usize, room: usize) {
     let idle = s.idle();
     *idle = if used < room / 8 { *idle + 1 } else { 0 };
     let idled = *idle >= IDLE_LIMIT;
     let bytes = s.bytes();
+    // the loop's case: a free slot, and room in the reservation (no atomic operation)
+    if !idled && slots.len() < SLOTS && *books.held + bytes <= *books.reserved {
+        *books.held += bytes;
+        slots.push(s);
+        return;
+    }
+    put_slow(slots, books, s, bytes, idled);
+}
+
+/// [`put`] past its fast case: frees an idle set, makes room in full slots, reserves.
+#[cold]
+#[inline(never)]
+fn put_slow<S: Store>(slots: &mut Vec<S>, mut books: Books<'_>, s: S, bytes: usize, idled: bool) {
     if idled || bytes == 0 {
         books.trim();
         return;
@@ -241,8 +255,8 @@ fn put<S: Store>(slots: &mut Vec<S>, mut books: Books<'_>, mut s: S, used: usize
         *books.held -= smallest;
     }
     if books.admit(bytes) {
-        if slots.capacity() == 0 {
-            slots.reserve_exact(SLOTS);
+        if slots.capacity() < SLOTS {
+            slots.reserve_exact(SLOTS - slots.len());
         }
         slots.push(s);
     } else {
@@ -252,6 +266,7 @@ fn put<S: Store>(slots: &mut Vec<S>, mut books: Books<'_>, mut s: S, used: usize
 
 /// Runs `f` on the calling thread's pool for `T`, if the thread still has its pools (not
 /// during its teardown) and no pool call is already running on it.
+#[inline(always)]
 fn with_pool<T: Scalar, R>(f: impl FnOnce(&mut TypePool<T>, Books<'_>) -> R) -> Option<R> {
     POOLS
         .try_with(|pools| {
