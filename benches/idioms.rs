@@ -1,0 +1,317 @@
+//! The README idiom against the tuned idiom, interleaved: a plain timing loop for machines
+//! too noisy for back-to-back criterion rows (`docs/benchmarks.md`).
+//!
+//! Run: `cargo bench --bench idioms` (about a minute), or `cargo bench --bench idioms -- chain`
+//! for the workloads whose name contains `chain`.
+//!
+//! The workloads and rows are `benches/gradients.rs`'s (same step code, same inputs). For each
+//! workload, every round times one block of each row in turn (a block: as many iterations as
+//! fill about 2 ms, at least one), for [`ROUNDS`] rounds; the figure per row is its fastest
+//! block's time per iteration. Interleaving puts every row through the same machine states,
+//! and the fastest block is the one least disturbed by other tenants; the ratios are taken
+//! between figures of one run.
+
+mod baseline;
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use shapegrad::{Gradients, Scalar, Tape, Tensor};
+
+use baseline::{
+    Net, NetGrads, chain_by_hand, chain_var_c_by_hand, graph_by_hand, graph_notebook_on_tape,
+    graph_on_tape,
+};
+
+/// Rounds per workload.
+const ROUNDS: usize = 25;
+
+/// One row: its name and one iteration.
+type Row<'a> = (&'static str, Box<dyn FnMut() + 'a>);
+
+/// Times the rows of one workload interleaved; prints ns per iteration (and per `unit`).
+fn run(workload: &str, unit: (f64, &str), rows: &mut [Row<'_>]) {
+    let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    if filter.is_some_and(|f| !workload.contains(f.as_str())) {
+        return;
+    }
+    // block sizes: iterations filling ~2 ms, from one warm-up block per row
+    let sizes: Vec<usize> = rows
+        .iter_mut()
+        .map(|(_, f)| {
+            let t = Instant::now();
+            let mut n = 0;
+            while t.elapsed() < Duration::from_millis(20) {
+                f();
+                n += 1;
+            }
+            (n / 10).max(1)
+        })
+        .collect();
+    let mut best = vec![f64::INFINITY; rows.len()];
+    for _ in 0..ROUNDS {
+        for ((_, f), (&n, b)) in rows.iter_mut().zip(sizes.iter().zip(&mut best)) {
+            let t = Instant::now();
+            for _ in 0..n {
+                f();
+            }
+            *b = b.min(t.elapsed().as_nanos() as f64 / n as f64);
+        }
+    }
+    let by_hand = rows
+        .iter()
+        .position(|(n, _)| *n == "by_hand")
+        .map(|k| best[k]);
+    let tuned = rows
+        .iter()
+        .position(|(n, _)| *n == "tuned")
+        .map(|k| best[k]);
+    for ((name, _), &ns) in rows.iter().zip(&best) {
+        let per = if unit.0 > 1.0 {
+            format!("  {:8.2} ns/{}", ns / unit.0, unit.1)
+        } else {
+            String::new()
+        };
+        let vs_tuned = tuned.map_or(String::new(), |t| format!("  {:5.2}× tuned", ns / t));
+        let vs_hand = by_hand.map_or(String::new(), |h| format!("  {:5.2}× by hand", ns / h));
+        println!("{workload:<22} {name:<10} {ns:>14.1} ns{per}{vs_tuned}{vs_hand}");
+    }
+}
+
+const GRAPH_X: [f64; 2] = [-1.0, 4.0];
+const GRAPH_W: [f64; 4] = [-7.0, -6.0, 5.0, 0.0];
+
+type Record =
+    for<'t> fn(&'t Tape<f64>, [f64; 2], [f64; 4]) -> (Tensor<'t, 1, 1>, [Tensor<'t, 1, 1>; 6]);
+
+#[inline(never)]
+fn graph_readme(record: Record) -> [f64; 6] {
+    let tape = Tape::new();
+    let (y, leaves) = record(&tape, black_box(GRAPH_X), black_box(GRAPH_W));
+    let grads = y.backward();
+    leaves.map(|t| grads.wrt(t)[0])
+}
+
+#[inline(never)]
+fn graph_tuned(record: Record, tape: &mut Tape<f64>, grads: &mut Gradients<f64>) {
+    tape.clear();
+    let (y, leaves) = record(tape, black_box(GRAPH_X), black_box(GRAPH_W));
+    y.backward_into(grads);
+    for t in leaves {
+        black_box(grads.slice(t));
+    }
+}
+
+fn graphs() {
+    let forms: [(&str, Record); 2] = [
+        ("graph_notebook", graph_notebook_on_tape),
+        ("graph", graph_on_tape),
+    ];
+    for (name, record) in forms {
+        let mut tape = Tape::<f64>::new();
+        let mut grads = Gradients::new();
+        let mut g = [0.0; 6];
+        run(
+            name,
+            (1.0, ""),
+            &mut [
+                (
+                    "readme",
+                    Box::new(|| {
+                        black_box(graph_readme(record));
+                    }),
+                ),
+                (
+                    "tuned",
+                    Box::new(|| graph_tuned(record, &mut tape, &mut grads)),
+                ),
+                (
+                    "by_hand",
+                    Box::new(|| {
+                        let y = graph_by_hand(black_box(GRAPH_X), black_box(GRAPH_W), &mut g);
+                        black_box((y, &g));
+                    }),
+                ),
+            ],
+        );
+    }
+}
+
+fn net<T: Scalar, const N: usize, const H: usize, const O: usize>(name: &str) {
+    let net = Net::<T, N, H, O>::new();
+    let x = Net::<T, N, H, O>::input();
+    let mut tape = Tape::<T>::new();
+    let mut grads = Gradients::new();
+    let mut tape2 = Tape::<T>::new();
+    let mut grads2 = Gradients::new();
+    let mut g = NetGrads::<T, N, H, O>::new();
+    run(
+        name,
+        (1.0, ""),
+        &mut [
+            (
+                "readme",
+                Box::new(|| {
+                    let tape = Tape::new();
+                    let (loss, v) = net.vars_on(&tape, black_box(x));
+                    let grads = loss.backward();
+                    black_box((
+                        loss.item(),
+                        grads.wrt(v.x),
+                        grads.wrt(v.b1),
+                        grads.wrt(v.b2),
+                    ));
+                    black_box(grads.wrt(v.w1));
+                    black_box(grads.wrt(v.w2));
+                }),
+            ),
+            (
+                "tuned",
+                Box::new(|| {
+                    tape.clear();
+                    let (loss, v) = net.vars_on(&tape, black_box(x));
+                    loss.backward_into(&mut grads);
+                    black_box((loss.item(), grads.slice(v.x), grads.slice(v.w1)));
+                    black_box((grads.slice(v.b1), grads.slice(v.w2), grads.slice(v.b2)));
+                }),
+            ),
+            (
+                "tuned_wrt",
+                Box::new(|| {
+                    tape2.clear();
+                    let (loss, v) = net.vars_on(&tape2, black_box(x));
+                    loss.backward_into(&mut grads2);
+                    let grads = &grads2;
+                    black_box((
+                        loss.item(),
+                        grads.wrt(v.x),
+                        grads.wrt(v.b1),
+                        grads.wrt(v.b2),
+                    ));
+                    black_box(grads.wrt(v.w1));
+                    black_box(grads.wrt(v.w2));
+                }),
+            ),
+            (
+                "by_hand",
+                Box::new(|| {
+                    black_box(net.grad_by_hand(black_box(&x), &mut g));
+                }),
+            ),
+        ],
+    );
+}
+
+fn nets() {
+    net::<f64, 3, 4, 2>("net_3_4_2_f64");
+    net::<f64, 16, 32, 8>("net_16_32_8_f64");
+    net::<f64, 64, 128, 10>("net_64_128_10_f64");
+    net::<f32, 64, 128, 10>("net_64_128_10_f32");
+    net::<f64, 784, 128, 10>("net_784_128_10_f64");
+}
+
+fn chains() {
+    for steps in [1_000usize, 10_000, 100_000, 1_000_000] {
+        let (z0, cc, k) = (0.5, 1.0 - 1e-7, -1e-6);
+        let mut tape = Tape::<f64>::new();
+        let mut grads = Gradients::new();
+        let mut zs = Vec::with_capacity(steps);
+        run(
+            &format!("chain_var_c/{steps}"),
+            (4.0 * steps as f64, "op"),
+            &mut [
+                (
+                    "readme",
+                    Box::new(|| {
+                        let tape = Tape::new();
+                        let (x, c) = (
+                            tape.var_scalar(black_box(z0)),
+                            tape.var_scalar(black_box(cc)),
+                        );
+                        let mut z = x;
+                        for _ in 0..steps {
+                            z = z * c + z * z * k;
+                        }
+                        let grads = z.backward();
+                        black_box((z.item(), grads.wrt(x), grads.wrt(c)));
+                    }),
+                ),
+                (
+                    "tuned",
+                    Box::new(|| {
+                        tape.clear();
+                        let (x, c) = (
+                            tape.var_scalar(black_box(z0)),
+                            tape.var_scalar(black_box(cc)),
+                        );
+                        let mut z = x;
+                        for _ in 0..steps {
+                            z = z * c + z * z * k;
+                        }
+                        z.backward_into(&mut grads);
+                        black_box((z.item(), grads.slice(x), grads.slice(c)));
+                    }),
+                ),
+                (
+                    "by_hand",
+                    Box::new(|| {
+                        black_box(chain_var_c_by_hand(black_box(z0), cc, k, steps, &mut zs));
+                    }),
+                ),
+            ],
+        );
+    }
+    for steps in [1_000usize, 10_000, 100_000, 1_000_000] {
+        let (z0, cc, k) = (0.8, 1.5, -0.5);
+        let mut tape = Tape::<f64>::new();
+        let mut grads = Gradients::new();
+        let mut zs = Vec::with_capacity(steps);
+        run(
+            &format!("chain/{steps}"),
+            (4.0 * steps as f64, "op"),
+            &mut [
+                (
+                    "readme",
+                    Box::new(|| {
+                        let tape = Tape::new();
+                        let x = tape.var_scalar(black_box(z0));
+                        let mut z = x;
+                        for _ in 0..steps {
+                            z = z * cc + z * z * k;
+                        }
+                        black_box((z.item(), z.backward().wrt(x)));
+                    }),
+                ),
+                (
+                    "tuned",
+                    Box::new(|| {
+                        tape.clear();
+                        let x = tape.var_scalar(black_box(z0));
+                        let mut z = x;
+                        for _ in 0..steps {
+                            z = z * cc + z * z * k;
+                        }
+                        z.backward_into(&mut grads);
+                        black_box((z.item(), grads.slice(x)));
+                    }),
+                ),
+                (
+                    "by_hand",
+                    Box::new(|| {
+                        black_box(chain_by_hand(black_box(z0), cc, k, steps, &mut zs));
+                    }),
+                ),
+            ],
+        );
+    }
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --benches` would too, with nothing to do
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    graphs();
+    nets();
+    chains();
+}
