@@ -147,16 +147,17 @@ impl<T: Scalar> Buffers<T> {
     /// Gives the buffers to the thread's pool, leaving these empty (a dropped tape's last
     /// act).
     pub(crate) fn recycle(&mut self) {
+        if self.nodes.data.capacity() == 0 && self.values.data.capacity() == 0 {
+            return; // nothing was recorded
+        }
         let used = self.values.len();
         let set = TapeStore {
             nodes: std::mem::take(&mut self.nodes.data),
             values: std::mem::take(&mut self.values.data),
             idle: self.idle,
         };
-        *self = Buffers::new();
-        if set.values.capacity() > 0 || set.nodes.capacity() > 0 {
-            pool::put_tape(set, used);
-        }
+        (self.nodes.len, self.values.len) = (0, 0);
+        pool::put_tape(set, used);
     }
 
     /// Makes room for one more node with `len` scalars; returns its value offset. (Every
