@@ -132,6 +132,22 @@
 //! | [`sin`](Tensor::sin) | `y = sin x` | `∂x += ∂y ⊙ cos x` | `ops/trig.rs` |
 //! | [`cos`](Tensor::cos) | `y = cos x` | `∂x += −∂y ⊙ sin x` | `ops/trig.rs` |
 //! | [`atan2`](Tensor::atan2) | `z = atan2(y, x)` | `∂y += ∂z ⊙ x/r²`, `∂x += −∂z ⊙ y/r²`, `r = hypot(x, y)` | `ops/trig.rs` |
+//! | [`tan`](Tensor::tan) | `y = tan x` | `∂x += ∂y ⊙ (1 + y²)` | `ops/trig.rs` |
+//! | [`asin`](Tensor::asin) | `y = asin x` | `∂x += ∂y ⊘ √((1 − x)(1 + x))` | `ops/arc.rs` |
+//! | [`acos`](Tensor::acos) | `y = acos x` | `∂x += −∂y ⊘ √((1 − x)(1 + x))` | `ops/arc.rs` |
+//! | [`atan`](Tensor::atan) | `y = atan x` | `∂x += ∂y ⊘ (1 + x²)` | `ops/arc.rs` |
+//! | [`sinh`](Tensor::sinh) | `y = sinh x` | `∂x += ∂y ⊙ cosh x` | `ops/hyperbolic.rs` |
+//! | [`cosh`](Tensor::cosh) | `y = cosh x` | `∂x += ∂y ⊙ sinh x` | `ops/hyperbolic.rs` |
+//! | [`asinh`](Tensor::asinh) | `y = asinh x` | `∂x += ∂y ⊘ hypot(x, 1)` | `ops/hyperbolic.rs` |
+//! | [`acosh`](Tensor::acosh) | `y = acosh x` | `∂x += ∂y ⊘ √((x − 1)(x + 1))` | `ops/hyperbolic.rs` |
+//! | [`atanh`](Tensor::atanh) | `y = atanh x` | `∂x += ∂y ⊘ ((1 − x)(1 + x))` | `ops/hyperbolic.rs` |
+//! | [`ln_1p`](Tensor::ln_1p) | `y = ln(1 + x)` | `∂x += ∂y ⊘ (1 + x)` | `ops/near_zero.rs` |
+//! | [`exp_m1`](Tensor::exp_m1) | `y = eˣ − 1` | `∂x += ∂y ⊙ eˣ` | `ops/near_zero.rs` |
+//! | [`recip`](Tensor::recip) | `y = 1/x` | `∂x += −∂y ⊙ y²` | `ops/pow.rs` |
+//! | [`powf`](Tensor::powf) | `y = xᶜ`, `c` a plain scalar | `∂x += ∂y ⊙ c·xᶜ⁻¹` | `ops/pow.rs` |
+//! | [`powf_tensor`](Tensor::powf_tensor) | `y = xᵖ`, `p` 1×1 | `∂x += ∂y ⊙ p·xᵖ⁻¹`, `∂p += Σ ∂y ⊙ y ln x` | `ops/pow.rs` |
+//! | [`hypot`](Tensor::hypot) | `r = √(a² + b²)` | `∂a += ∂r ⊙ a/r`, `∂b += ∂r ⊙ b/r` | `ops/pow.rs` |
+//! | [`clamp`](Tensor::clamp) | `y = min(max(x, lo), hi)` | `∂x += ∂y ⊙ [lo ≤ x ≤ hi]` | `ops/clamp.rs` |
 //! | [`sum`](Tensor::sum) | `y = Σᵢⱼ xᵢⱼ` (1×1) | `∂x += ∂y` | `ops/reduce.rs` |
 //! | [`matmul`](Tensor::matmul) | `C = A·B` | `∂A += ∂C·Bᵀ`, `∂B += Aᵀ·∂C` | `ops/matmul.rs` |
 //! | [`broadcast`](Tensor::broadcast) | `yᵢⱼ = x` | `∂x += Σᵢⱼ ∂yᵢⱼ` | `ops/broadcast.rs` |

@@ -23,11 +23,16 @@ use crate::tape::same_tape;
 use crate::{Scalar, Tensor};
 
 mod activation;
+mod arc;
 mod arith;
 mod broadcast;
+mod clamp;
 mod exp_log;
+mod hyperbolic;
 mod kinks;
 mod matmul;
+mod near_zero;
+mod pow;
 mod reduce;
 mod scalar_arith;
 mod shape;
@@ -190,6 +195,15 @@ pub(crate) fn elementwise2<T: Scalar>(a: &[T], b: &[T], out: &mut [T], f: impl F
     for ((o, &a), &b) in out.iter_mut().zip(a).zip(b) {
         *o = f(a, b);
     }
+}
+
+/// `d`, or NaN where the value `y` is NaN: for a derivative formula that stays finite
+/// outside its function's domain (`1/(1 + x)` of `ln_1p` below −1), so that a NaN value never
+/// comes with a finite gradient.
+#[inline(always)]
+pub(crate) fn nan_if_nan<T: Scalar>(y: T, d: T) -> T {
+    #[allow(clippy::eq_op)] // NaN is the one value unequal to itself
+    if y == y { d } else { y }
 }
 
 /// The rule of [`map`](Tensor::map): `∂x += ∂y ⊙ d`, with `d` stored after the outputs.

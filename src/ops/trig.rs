@@ -1,4 +1,4 @@
-//! Trigonometric functions: `sin`, `cos`, and the two-argument arctangent `atan2`.
+//! Trigonometric functions: `sin`, `cos`, `tan`, and the two-argument arctangent `atan2`.
 //!
 //! Angles are in radians. Values are the platform's (`f64::sin`, …, through nalgebra's
 //! `RealField`), so they agree with plain Rust code bit for bit.
@@ -47,6 +47,33 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     pub fn cos(self) -> Self {
         // y = cos x; dy/dx = −sin x
         self.map(|x| (x.cos(), -x.sin()))
+    }
+
+    /// The tangent `tan x`, element-wise. Backward: `∂x += ∂y ⊙ (1 + tan² x)`.
+    ///
+    /// Near the poles `x = π/2 + kπ` the value and the gradient grow without bound (in
+    /// floating point `π/2` is not exactly a pole: `tan(π/2)` is about `1.6e16` in f64, and
+    /// its gradient about `2.7e32`); `tan(±inf) = NaN`, and so is its gradient.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use nalgebra::Vector2;
+    /// use std::f64::consts::FRAC_PI_4;
+    ///
+    /// let tape = shapegrad::Tape::new();
+    /// let x = tape.var(Vector2::new(0.0, FRAC_PI_4));
+    /// let y = x.tan();
+    /// assert_eq!(y.value(), Vector2::new(0.0, FRAC_PI_4.tan()));
+    /// let t = FRAC_PI_4.tan();
+    /// assert_eq!(y.sum().backward().wrt(x), Vector2::new(1.0, 1.0 + t * t)); // 1 + tan² x
+    /// ```
+    pub fn tan(self) -> Self {
+        // y = tan x; dy/dx = 1 + y²
+        self.map(|x| {
+            let y = x.tan();
+            (y, T::one() + y * y)
+        })
     }
 
     /// The four-quadrant arctangent of `self / x`, element-wise, in `[−π, π]`, as
@@ -105,6 +132,8 @@ mod tests {
         check_unary(Matrix1::new(0.7), |x| x.sin());
         check_unary(mixed(), |x| x.sin());
         check_unary(mixed(), |x| x.cos());
+        check_unary(mixed(), |x| x.tan());
+        check_unary(Matrix1::new(-1.4), |x| x.tan()); // near the pole at −π/2
         check_unary(Vector4::new(0.3, -1.2, 1.0, 0.7), |x| x.sin() * x.cos()); // reused
         check_unary(Vector4::new(0.3, -1.2, 1.0, 0.7), |x| x.sin().cos() * x);
     }

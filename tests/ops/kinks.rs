@@ -1,6 +1,6 @@
 //! The kinks and domain edges, value and (sub)gradient, hand-derived: `ln`/`sqrt`/`powi` at
 //! ±0, `relu`/`abs` at ±0, `max`/`min` at ties (also at ±inf), NaN through the kinked ops,
-//! and `atan2` at the origin and across its branch cut. Every entry tagged `Kinked` in the
+//! `atan2` at the origin and across its branch cut, and `clamp` at its ends. Every entry tagged `Kinked` in the
 //! registry has its tests here (`every_kinked_entry_has_kink_tests`): finite differences keep
 //! away from kinks, so only these tests see the values there.
 //!
@@ -23,7 +23,7 @@ fn is_nan<T: Scalar>(v: T) -> bool {
 }
 
 /// The registry entries whose kinks the tests below cover.
-const COVERED: [&str; 5] = ["abs", "relu", "max", "min", "atan2"];
+const COVERED: [&str; 6] = ["abs", "relu", "max", "min", "atan2", "clamp"];
 
 #[test]
 fn every_kinked_entry_has_kink_tests() {
@@ -144,4 +144,40 @@ fn check_atan2_edges<T: Scalar>() {
 fn atan2_at_the_origin_and_across_the_branch_cut() {
     check_atan2_edges::<f64>();
     check_atan2_edges::<f32>();
+}
+
+fn check_clamp_ends<T: Scalar>() {
+    // Documented (src/ops/clamp.rs): at an end the value is the end and the gradient passes
+    // (1, as PyTorch's clamp: the interval is closed); just outside it is 0; ±inf are clamped.
+    let tape = Tape::<T>::new();
+    let (lo, hi) = (k::<T>(-0.875), k::<T>(1.0));
+    let inf = T::one() / T::zero();
+    for (v, value, grad) in [
+        (lo, lo, T::one()),
+        (hi, hi, T::one()),
+        (k(-0.9375), lo, T::zero()),
+        (k(1.0625), hi, T::zero()),
+        (-inf, lo, T::zero()),
+        (inf, hi, T::zero()),
+    ] {
+        let x = tape.var_scalar(v);
+        let y = x.clamp(lo, hi);
+        assert_eq!(y.item(), value, "clamp({v})");
+        assert_eq!(y.backward().wrt(x)[0], grad, "∂clamp at {v}");
+    }
+    // a degenerate interval lo = hi: the value is lo, the gradient 1 exactly there
+    let x = tape.var_scalar(hi);
+    assert_eq!(x.clamp(hi, hi).backward().wrt(x)[0], T::one());
+    // the matrix path agrees with the scalar one at the ends
+    let v = tape.var(Vector2::new(lo, hi));
+    assert_eq!(
+        v.clamp(lo, hi).sum().backward().wrt(v),
+        Vector2::new(T::one(), T::one())
+    );
+}
+
+#[test]
+fn clamp_at_its_ends() {
+    check_clamp_ends::<f64>();
+    check_clamp_ends::<f32>();
 }

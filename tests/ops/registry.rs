@@ -13,6 +13,8 @@
 //! | `TwoOperands` | two leaves | gradients checked with respect to both, and the op applied to one tensor twice, `op(x, x)` |
 //! | `Kinked` | not differentiable at some points | samples are ≥ 0.125 from every kink (0 for `abs`/`relu`, ties for `max`/`min`); explicit at-the-kink values in `kinks.rs` (enforced there) |
 //! | `PositiveDomain` | first operand must be > 0 (`ln`, `sqrt`, negative powers) | its samples are in [0.375, 1.875] |
+//! | `UnitInterval` | first operand's samples in [−0.875, 0.875] (inside the domains of `asin`, `acos`, `atanh`, `ln_1p`; `tan` away from its poles) | its samples are `MIXED`'s ¾ |
+//! | `AboveOne` | first operand must be ≥ 1 (`acosh`) | its samples are in [1.375, 2.875] |
 //! | `UnitRhs` | the second operand is a target in [0, 1] (`bce_with_logits`) | its samples are in [0, 1] |
 //! | `LhsScalar` | a plain scalar on the left (`c - x`): exists for f32/f64 only | no H·v on dual numbers |
 //! | `Constant` | the output does not depend on the input (`powi(0)`) | its gradient must be exactly 0; checks needing a non-zero gradient skip it |
@@ -36,6 +38,8 @@ pub enum Tag {
     TwoOperands,
     Kinked,
     PositiveDomain,
+    UnitInterval,
+    AboveOne,
     UnitRhs,
     LhsScalar,
     Constant,
@@ -215,6 +219,22 @@ elementwise! {
     Relu: |x| x.relu();
     Sin: |x| x.sin();
     Cos: |x| x.cos();
+    Tan: |x| x.tan();
+    Asin: |x| x.asin();
+    Acos: |x| x.acos();
+    Atan: |x| x.atan();
+    Sinh: |x| x.sinh();
+    Cosh: |x| x.cosh();
+    Asinh: |x| x.asinh();
+    Acosh: |x| x.acosh();
+    Atanh: |x| x.atanh();
+    Ln1p: |x| x.ln_1p();
+    ExpM1: |x| x.exp_m1();
+    Recip: |x| x.recip();
+    Powf15: |x| x.powf(k(1.5));
+    PowfM075: |x| x.powf(k(-0.75));
+    // ends at −0.875 and 1: every MIXED sample is ≥ 0.125 from both
+    Clamp: |x| x.clamp(k(-0.875), k(1.0));
     Softmax: |x| x.softmax();
     LogSoftmax: |x| x.log_softmax();
 }
@@ -246,6 +266,7 @@ same_shape! {
     Max -> [R, C]: |a, b| a.max(b);
     Min -> [R, C]: |a, b| a.min(b);
     Atan2 -> [R, C]: |y, x| y.atan2(x);
+    Hypot -> [R, C]: |a, b| a.hypot(b);
     Mse -> [1, 1]: |a, b| loss::mse(a, b);
     Bce -> [1, 1]: |a, b| loss::bce_with_logits(a, b);
     CrossEntropyOneHot -> [1, 1]: |a, b| loss::cross_entropy_one_hot(a, b);
@@ -288,6 +309,16 @@ impl<const R: usize, const K: usize, const C: usize> Binary<R, K, K, C> for Matm
     type Out<'t, T: Scalar> = Tensor<'t, R, C, T>;
     fn apply<'t, T: Scalar>(a: Tensor<'t, R, K, T>, b: Tensor<'t, K, C, T>) -> Self::Out<'t, T> {
         a.matmul(b)
+    }
+}
+
+/// `x.powf_tensor(p)`: an `R×C` base and a 1×1 exponent.
+#[derive(Debug)]
+pub struct PowfTensor;
+impl<const R: usize, const C: usize> Binary<R, C, 1, 1> for PowfTensor {
+    type Out<'t, T: Scalar> = Tensor<'t, R, C, T>;
+    fn apply<'t, T: Scalar>(x: Tensor<'t, R, C, T>, p: Tensor<'t, 1, 1, T>) -> Self::Out<'t, T> {
+        x.powf_tensor(p)
     }
 }
 
@@ -389,6 +420,82 @@ pub fn registry(r: &mut Registry) {
         name: "atan2",
         tags: &[Elementwise, TwoOperands, Kinked],
     });
+    r.elementwise::<Tan>(&Entry {
+        name: "tan",
+        tags: &[Elementwise, UnitInterval],
+    });
+    // inverse trigonometry (ops/arc.rs), hyperbolic (ops/hyperbolic.rs): domain edges in
+    // their unit tests
+    r.elementwise::<Asin>(&Entry {
+        name: "asin",
+        tags: &[Elementwise, UnitInterval],
+    });
+    r.elementwise::<Acos>(&Entry {
+        name: "acos",
+        tags: &[Elementwise, UnitInterval],
+    });
+    r.elementwise::<Atan>(&Entry {
+        name: "atan",
+        tags: &[Elementwise],
+    });
+    r.elementwise::<Sinh>(&Entry {
+        name: "sinh",
+        tags: &[Elementwise],
+    });
+    r.elementwise::<Cosh>(&Entry {
+        name: "cosh",
+        tags: &[Elementwise],
+    });
+    r.elementwise::<Asinh>(&Entry {
+        name: "asinh",
+        tags: &[Elementwise],
+    });
+    r.elementwise::<Acosh>(&Entry {
+        name: "acosh",
+        tags: &[Elementwise, AboveOne],
+    });
+    r.elementwise::<Atanh>(&Entry {
+        name: "atanh",
+        tags: &[Elementwise, UnitInterval],
+    });
+    // accurate near zero (ops/near_zero.rs), powers (ops/pow.rs), clamp (ops/clamp.rs)
+    r.elementwise::<Ln1p>(&Entry {
+        name: "ln_1p",
+        tags: &[Elementwise, UnitInterval],
+    });
+    r.elementwise::<ExpM1>(&Entry {
+        name: "exp_m1",
+        tags: &[Elementwise],
+    });
+    r.elementwise::<Recip>(&Entry {
+        name: "recip",
+        tags: &[Elementwise],
+    });
+    r.elementwise::<Powf15>(&Entry {
+        name: "powf(1.5)",
+        tags: &[Elementwise, PositiveDomain],
+    });
+    r.elementwise::<PowfM075>(&Entry {
+        name: "powf(-0.75)",
+        tags: &[Elementwise, PositiveDomain],
+    });
+    r.elementwise2::<Hypot>(&Entry {
+        name: "hypot",
+        tags: &[Elementwise, TwoOperands],
+    });
+    r.elementwise::<Clamp>(&Entry {
+        name: "clamp",
+        tags: &[Elementwise, Kinked],
+    });
+    let powf_tensor = &Entry {
+        name: "powf_tensor",
+        tags: &[TwoOperands, PositiveDomain],
+    };
+    r.binary::<PowfTensor, 1, 1, 1, 1>(powf_tensor);
+    r.binary::<PowfTensor, 2, 3, 1, 1>(powf_tensor);
+    r.binary::<PowfTensor, 4, 1, 1, 1>(powf_tensor);
+    r.self_form::<PowfTensor, 1, 1>(powf_tensor);
+    r.zero_binary::<PowfTensor, 0, 3, 1, 1>(powf_tensor);
     // ln, sqrt, powi, square (ops/exp_log.rs); abs, relu, max, min (ops/kinks.rs)
     r.elementwise::<Ln>(&Entry {
         name: "ln",
@@ -936,6 +1043,8 @@ const UNIT: [f64; 16] = [
 pub fn point(e: &Entry, leaf: usize, i: usize) -> f64 {
     match leaf {
         0 if e.has(Tag::PositiveDomain) => POSITIVE[i % 16],
+        0 if e.has(Tag::UnitInterval) => 0.75 * MIXED[i % 16],
+        0 if e.has(Tag::AboveOne) => 1.0 + POSITIVE[i % 16],
         0 => MIXED[i % 16],
         _ if e.has(Tag::UnitRhs) => UNIT[(5 * i + 7) % 16],
         _ => MIXED[(5 * i + 7) % 16],
