@@ -175,6 +175,13 @@
 //! | [`loss::cross_entropy`] | `y = Σ_b (ln Σₖ e^{x_{kb}} − x_{c_b b}) / B` | `∂x += ∂y·(softmax(x) − one_hot(c))/B` | `loss.rs` |
 //! | [`loss::cross_entropy_one_hot`] | `y = −Σ t ⊙ log_softmax(x) / B` | `∂x += ∂y·(softmax(x)·Σₖtₖ − t)/B`, `∂t += −∂y·log_softmax(x)/B` (composed) | `loss.rs` |
 //!
+//! **Your own ops** (`ops/custom.rs`), for a function the table does not have: an element-wise
+//! op from its value and derivative, [`x.map_with_derivative(|v| (y, dy_dv))`](Tensor::map_with_derivative)
+//! (and [`zip_with_derivative`](Tensor::zip_with_derivative) for two operands), or any op
+//! with a hand-written vector-Jacobian product, as JAX's `custom_vjp`: implement
+//! [`CustomOp`] (or [`CustomOp2`]) on a type and record it with [`x.custom::<Op, R2, C2>()`](Tensor::custom).
+//! Check either with [`check_gradient`].
+//!
 //! Shape mismatches are compile errors:
 //!
 //! ```compile_fail
@@ -220,6 +227,7 @@ pub use hessian::{hessian, hvp};
 pub use jacobian::jacobian;
 #[cfg(feature = "hessian")]
 pub use num_dual;
+pub use ops::{CustomOp, CustomOp2};
 pub use param::Param;
 pub use scalar::Scalar;
 pub use scalar_fn::ScalarFn;
