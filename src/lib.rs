@@ -147,6 +147,17 @@
 //! | [`powf`](Tensor::powf) | `y = xᶜ`, `c` a plain scalar | `∂x += ∂y ⊙ c·xᶜ⁻¹` | `ops/pow.rs` |
 //! | [`powf_tensor`](Tensor::powf_tensor) | `y = xᵖ`, `p` 1×1 | `∂x += ∂y ⊙ p·xᵖ⁻¹`, `∂p += Σ ∂y ⊙ y ln x` | `ops/pow.rs` |
 //! | [`hypot`](Tensor::hypot) | `r = √(a² + b²)` | `∂a += ∂r ⊙ a/r`, `∂b += ∂r ⊙ b/r` | `ops/pow.rs` |
+//! | [`at`](Tensor::at) | `y = xᵢⱼ` (1×1) | `∂xᵢⱼ += ∂y` | `ops/parts.rs` |
+//! | [`fixed_view`](Tensor::fixed_view) | `Y = X[i..i+R₂, j..j+C₂]` | `∂X[block] += ∂Y` | `ops/parts.rs` |
+//! | [`fixed_rows`](Tensor::fixed_rows) | `Y = X[i..i+N, ..]` | `∂X[rows] += ∂Y` | `ops/parts.rs` |
+//! | [`fixed_columns`](Tensor::fixed_columns) | `Y = X[.., j..j+N]` | `∂X[columns] += ∂Y` | `ops/parts.rs` |
+//! | [`row`](Tensor::row) | `y = X[i, ..]` (1×C) | `∂X[i, ..] += ∂y` | `ops/parts.rs` |
+//! | [`column`](Tensor::column) | `y = X[.., j]` (R×1) | `∂X[.., j] += ∂y` | `ops/parts.rs` |
+//! | [`vstack`](Tensor::vstack) | `Y = [A; B]` | `∂A += ∂Y[top]`, `∂B += ∂Y[bottom]` | `ops/assemble.rs` |
+//! | [`hstack`](Tensor::hstack) | `Y = [A B]` | `∂A += ∂Y[left]`, `∂B += ∂Y[right]` | `ops/assemble.rs` |
+//! | [`from_scalars`](Tensor::from_scalars) | `y = (s₀, …, s_{N−1})` | `∂sₖ += ∂yₖ` (composed) | `ops/assemble.rs` |
+//! | [`from_columns`](Tensor::from_columns) | `Y = [c₀ … c_{C−1}]` | `∂cₖ += ∂Y[.., k]` (composed) | `ops/assemble.rs` |
+//! | [`from_rows`](Tensor::from_rows) | `Y = [r₀; …; r_{R−1}]` | `∂rₖ += ∂Y[k, ..]` (composed) | `ops/assemble.rs` |
 //! | [`clamp`](Tensor::clamp) | `y = min(max(x, lo), hi)` | `∂x += ∂y ⊙ [lo ≤ x ≤ hi]` | `ops/clamp.rs` |
 //! | [`sum`](Tensor::sum) | `y = Σᵢⱼ xᵢⱼ` (1×1) | `∂x += ∂y` | `ops/reduce.rs` |
 //! | [`matmul`](Tensor::matmul) | `C = A·B` | `∂A += ∂C·Bᵀ`, `∂B += Aᵀ·∂C` | `ops/matmul.rs` |
@@ -227,7 +238,7 @@ pub use hessian::{hessian, hvp};
 pub use jacobian::jacobian;
 #[cfg(feature = "hessian")]
 pub use num_dual;
-pub use ops::{CustomOp, CustomOp2};
+pub use ops::{CustomOp, CustomOp2, ElementIndex};
 pub use param::Param;
 pub use scalar::Scalar;
 pub use scalar_fn::ScalarFn;

@@ -312,6 +312,76 @@ impl<const R: usize, const K: usize, const C: usize> Binary<R, K, K, C> for Matm
     }
 }
 
+/// Parts (ops/parts.rs) and assembly (ops/assemble.rs): one unit type per op, implemented
+/// for the shapes the registry runs it on.
+macro_rules! shaped {
+    ($($name:ident: $(<$r:literal, $c:literal> -> [$or:literal, $oc:literal]: |$x:ident| $body:expr;)*)*) => {$(
+        #[derive(Debug)]
+        pub struct $name;
+        $(impl Unary<$r, $c> for $name {
+            type Out<'t, T: Scalar> = Tensor<'t, $or, $oc, T>;
+            fn any<T: Scalar>($x: Tensor<'_, $r, $c, T>) -> Option<Self::Out<'_, T>> {
+                Some($body)
+            }
+        })*
+    )*};
+}
+
+shaped! {
+    At:
+        <1, 1> -> [1, 1]: |x| x.at(0);
+        <4, 1> -> [1, 1]: |x| x.at(2);
+        <2, 3> -> [1, 1]: |x| x.at((1, 2));
+    FixedView:
+        <3, 3> -> [2, 2]: |x| x.fixed_view::<2, 2>(1, 1);
+        <4, 2> -> [2, 1]: |x| x.fixed_view::<2, 1>(1, 1);
+    FixedRows:
+        <4, 2> -> [2, 2]: |x| x.fixed_rows::<2>(1);
+        <3, 1> -> [3, 1]: |x| x.fixed_rows::<3>(0);
+    FixedColumns:
+        <2, 3> -> [2, 2]: |x| x.fixed_columns::<2>(1);
+    Row:
+        <2, 3> -> [1, 3]: |x| x.row(1);
+        <1, 1> -> [1, 1]: |x| x.row(0);
+    Column:
+        <2, 3> -> [2, 1]: |x| x.column(0);
+        <4, 1> -> [4, 1]: |x| x.column(0);
+    // the parts in another order, through an op, so a misplaced gradient shows
+    FromScalars:
+        <3, 1> -> [3, 1]: |x| Tensor::from_scalars([x.at(2), x.at(0).exp(), x.at(1)]);
+        <1, 1> -> [1, 1]: |x| Tensor::from_scalars([x]);
+    FromColumns:
+        <2, 3> -> [2, 3]: |x| Tensor::from_columns([x.column(2), x.column(0).exp(), x.column(1)]);
+    FromRows:
+        <2, 3> -> [2, 3]: |x| Tensor::from_rows([x.row(1).exp(), x.row(0)]);
+}
+
+/// Two-operand ops implemented for the shapes the registry runs them on:
+/// `Name: <r1, c1, r2, c2> -> [rows, cols]: |a, b| body;`.
+macro_rules! shaped2 {
+    ($($name:ident: $(<$r:literal, $c:literal, $r1:literal, $c1:literal> -> [$or:literal, $oc:literal]: |$a:ident, $b:ident| $body:expr;)*)*) => {$(
+        #[derive(Debug)]
+        pub struct $name;
+        $(impl Binary<$r, $c, $r1, $c1> for $name {
+            type Out<'t, T: Scalar> = Tensor<'t, $or, $oc, T>;
+            fn apply<'t, T: Scalar>($a: Tensor<'t, $r, $c, T>, $b: Tensor<'t, $r1, $c1, T>) -> Self::Out<'t, T> {
+                $body
+            }
+        })*
+    )*};
+}
+
+shaped2! {
+    Vstack:
+        <2, 3, 1, 3> -> [3, 3]: |a, b| a.vstack(b);
+        <1, 1, 1, 1> -> [2, 1]: |a, b| a.vstack(b);
+        <2, 3, 2, 3> -> [4, 3]: |a, b| a.vstack(b);
+    Hstack:
+        <2, 2, 2, 1> -> [2, 3]: |a, b| a.hstack(b);
+        <1, 1, 1, 1> -> [1, 2]: |a, b| a.hstack(b);
+        <2, 3, 2, 3> -> [2, 6]: |a, b| a.hstack(b);
+}
+
 /// `x.powf_tensor(p)`: an `R×C` base and a 1×1 exponent.
 #[derive(Debug)]
 pub struct PowfTensor;
@@ -487,6 +557,73 @@ pub fn registry(r: &mut Registry) {
         name: "clamp",
         tags: &[Elementwise, Kinked],
     });
+    // parts (ops/parts.rs), assembly (ops/assemble.rs)
+    let at = &Entry {
+        name: "at",
+        tags: &[],
+    };
+    r.unary::<At, 1, 1>(at);
+    r.unary::<At, 4, 1>(at);
+    r.unary::<At, 2, 3>(at);
+    let fixed_view = &Entry {
+        name: "fixed_view",
+        tags: &[],
+    };
+    r.unary::<FixedView, 3, 3>(fixed_view);
+    r.unary::<FixedView, 4, 2>(fixed_view);
+    let fixed_rows = &Entry {
+        name: "fixed_rows",
+        tags: &[],
+    };
+    r.unary::<FixedRows, 4, 2>(fixed_rows);
+    r.unary::<FixedRows, 3, 1>(fixed_rows);
+    let fixed_columns = &Entry {
+        name: "fixed_columns",
+        tags: &[],
+    };
+    r.unary::<FixedColumns, 2, 3>(fixed_columns);
+    let row = &Entry {
+        name: "row",
+        tags: &[],
+    };
+    r.unary::<Row, 2, 3>(row);
+    r.unary::<Row, 1, 1>(row);
+    let column = &Entry {
+        name: "column",
+        tags: &[],
+    };
+    r.unary::<Column, 2, 3>(column);
+    r.unary::<Column, 4, 1>(column);
+    let from_scalars = &Entry {
+        name: "from_scalars",
+        tags: &[],
+    };
+    r.unary::<FromScalars, 3, 1>(from_scalars);
+    r.unary::<FromScalars, 1, 1>(from_scalars);
+    let from_columns = &Entry {
+        name: "from_columns",
+        tags: &[],
+    };
+    r.unary::<FromColumns, 2, 3>(from_columns);
+    let from_rows = &Entry {
+        name: "from_rows",
+        tags: &[],
+    };
+    r.unary::<FromRows, 2, 3>(from_rows);
+    let vstack = &Entry {
+        name: "vstack",
+        tags: &[TwoOperands],
+    };
+    r.binary::<Vstack, 2, 3, 1, 3>(vstack);
+    r.binary::<Vstack, 1, 1, 1, 1>(vstack);
+    r.self_form::<Vstack, 2, 3>(vstack);
+    let hstack = &Entry {
+        name: "hstack",
+        tags: &[TwoOperands],
+    };
+    r.binary::<Hstack, 2, 2, 2, 1>(hstack);
+    r.binary::<Hstack, 1, 1, 1, 1>(hstack);
+    r.self_form::<Hstack, 2, 3>(hstack);
     let powf_tensor = &Entry {
         name: "powf_tensor",
         tags: &[TwoOperands, PositiveDomain],
