@@ -158,6 +158,13 @@
 //! | [`from_scalars`](Tensor::from_scalars) | `y = (s₀, …, s_{N−1})` | `∂sₖ += ∂yₖ` (composed) | `ops/assemble.rs` |
 //! | [`from_columns`](Tensor::from_columns) | `Y = [c₀ … c_{C−1}]` | `∂cₖ += ∂Y[.., k]` (composed) | `ops/assemble.rs` |
 //! | [`from_rows`](Tensor::from_rows) | `Y = [r₀; …; r_{R−1}]` | `∂rₖ += ∂Y[k, ..]` (composed) | `ops/assemble.rs` |
+//! | [`norm_squared`](Tensor::norm_squared) | `y = Σ xᵢⱼ²` (1×1) | `∂x += 2∂y·x` | `ops/geometry.rs` |
+//! | [`norm`](Tensor::norm) | `y = √Σ xᵢⱼ²` (1×1) | `∂x += ∂y·x/y` (0 at x = 0) | `ops/geometry.rs` |
+//! | [`normalize`](Tensor::normalize) | `y = x/‖x‖` | `∂x += (∂y − y (y·∂y))/‖x‖` | `ops/geometry.rs` |
+//! | [`cross`](Tensor::cross) | `c = a × b` (3-vectors) | `∂a += b × ∂c`, `∂b += ∂c × a` | `ops/geometry.rs` |
+//! | [`cross_matrix`](Tensor::cross_matrix) | `S = [v]×` (3×1 → 3×3) | `∂v += (∂S₂₁ − ∂S₁₂, ∂S₀₂ − ∂S₂₀, ∂S₁₀ − ∂S₀₁)` | `ops/geometry.rs` |
+//! | [`trace`](Tensor::trace) | `y = Σᵢ xᵢᵢ` (N×N → 1×1) | `∂xᵢᵢ += ∂y` | `ops/geometry.rs` |
+//! | [`diagonal`](Tensor::diagonal) | `yᵢ = xᵢᵢ` (N×N → N×1) | `∂xᵢᵢ += ∂yᵢ` | `ops/geometry.rs` |
 //! | [`clamp`](Tensor::clamp) | `y = min(max(x, lo), hi)` | `∂x += ∂y ⊙ [lo ≤ x ≤ hi]` | `ops/clamp.rs` |
 //! | [`sum`](Tensor::sum) | `y = Σᵢⱼ xᵢⱼ` (1×1) | `∂x += ∂y` | `ops/reduce.rs` |
 //! | [`matmul`](Tensor::matmul) | `C = A·B` | `∂A += ∂C·Bᵀ`, `∂B += Aᵀ·∂C` | `ops/matmul.rs` |

@@ -32,6 +32,7 @@ mod broadcast;
 mod clamp;
 mod custom;
 mod exp_log;
+mod geometry;
 mod hyperbolic;
 mod kinks;
 mod matmul;

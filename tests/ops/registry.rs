@@ -354,6 +354,27 @@ shaped! {
         <2, 3> -> [2, 3]: |x| Tensor::from_columns([x.column(2), x.column(0).exp(), x.column(1)]);
     FromRows:
         <2, 3> -> [2, 3]: |x| Tensor::from_rows([x.row(1).exp(), x.row(0)]);
+    // geometry (ops/geometry.rs); norm and normalize at 0 in their unit tests
+    NormSquared:
+        <1, 1> -> [1, 1]: |x| x.norm_squared();
+        <3, 1> -> [1, 1]: |x| x.norm_squared();
+        <2, 3> -> [1, 1]: |x| x.norm_squared();
+    Norm:
+        <1, 1> -> [1, 1]: |x| x.norm();
+        <3, 1> -> [1, 1]: |x| x.norm();
+        <2, 3> -> [1, 1]: |x| x.norm();
+    Normalize:
+        <3, 1> -> [3, 1]: |x| x.normalize();
+        <2, 3> -> [2, 3]: |x| x.normalize();
+        <1, 1> -> [1, 1]: |x| x.normalize();
+    CrossMatrix:
+        <3, 1> -> [3, 3]: |x| x.cross_matrix();
+    Trace:
+        <1, 1> -> [1, 1]: |x| x.trace();
+        <3, 3> -> [1, 1]: |x| x.trace();
+    Diagonal:
+        <1, 1> -> [1, 1]: |x| x.diagonal();
+        <3, 3> -> [3, 1]: |x| x.diagonal();
 }
 
 /// Two-operand ops implemented for the shapes the registry runs them on:
@@ -376,6 +397,8 @@ shaped2! {
         <2, 3, 1, 3> -> [3, 3]: |a, b| a.vstack(b);
         <1, 1, 1, 1> -> [2, 1]: |a, b| a.vstack(b);
         <2, 3, 2, 3> -> [4, 3]: |a, b| a.vstack(b);
+    Cross:
+        <3, 1, 3, 1> -> [3, 1]: |a, b| a.cross(b);
     Hstack:
         <2, 2, 2, 1> -> [2, 3]: |a, b| a.hstack(b);
         <1, 1, 1, 1> -> [1, 2]: |a, b| a.hstack(b);
@@ -624,6 +647,51 @@ pub fn registry(r: &mut Registry) {
     r.binary::<Hstack, 2, 2, 2, 1>(hstack);
     r.binary::<Hstack, 1, 1, 1, 1>(hstack);
     r.self_form::<Hstack, 2, 3>(hstack);
+    // geometry (ops/geometry.rs)
+    let norm_squared = &Entry {
+        name: "norm_squared",
+        tags: &[],
+    };
+    r.unary::<NormSquared, 1, 1>(norm_squared);
+    r.unary::<NormSquared, 3, 1>(norm_squared);
+    r.unary::<NormSquared, 2, 3>(norm_squared);
+    let norm = &Entry {
+        name: "norm",
+        tags: &[],
+    };
+    r.unary::<Norm, 1, 1>(norm);
+    r.unary::<Norm, 3, 1>(norm);
+    r.unary::<Norm, 2, 3>(norm);
+    let normalize = &Entry {
+        name: "normalize",
+        tags: &[],
+    };
+    r.unary::<Normalize, 3, 1>(normalize);
+    r.unary::<Normalize, 2, 3>(normalize);
+    r.unary::<Normalize, 1, 1>(normalize);
+    let cross = &Entry {
+        name: "cross",
+        tags: &[TwoOperands],
+    };
+    r.binary::<Cross, 3, 1, 3, 1>(cross);
+    r.self_form::<Cross, 3, 1>(cross);
+    let cross_matrix = &Entry {
+        name: "cross_matrix",
+        tags: &[],
+    };
+    r.unary::<CrossMatrix, 3, 1>(cross_matrix);
+    let trace = &Entry {
+        name: "trace",
+        tags: &[],
+    };
+    r.unary::<Trace, 1, 1>(trace);
+    r.unary::<Trace, 3, 3>(trace);
+    let diagonal = &Entry {
+        name: "diagonal",
+        tags: &[],
+    };
+    r.unary::<Diagonal, 1, 1>(diagonal);
+    r.unary::<Diagonal, 3, 3>(diagonal);
     let powf_tensor = &Entry {
         name: "powf_tensor",
         tags: &[TwoOperands, PositiveDomain],
