@@ -54,13 +54,13 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
         fn backward<T: Scalar, const R: usize, const C: usize>(r: Rule<'_, T>) {
             // ∂x += ∂y·x/‖x‖, 0 at x = 0
             let r = r.unary(R * C, 1);
-            let n = r.y[0];
-            let g = if n == T::zero() {
-                T::zero()
-            } else {
-                r.grad_out[0] / n
-            };
-            r.grad_x.add(r.x.iter().map(|&x| g * x));
+            // as ∂y·(x/‖x‖): x/‖x‖ is the unit vector to within one rounding
+            let (n, g) = (r.y[0], r.grad_out[0]);
+            let zero = n == T::zero();
+            r.grad_x.add(
+                r.x.iter()
+                    .map(|&x| if zero { T::zero() } else { g * (x / n) }),
+            );
         }
         let forward =
             |x: &[T], out: &mut [T]| out[0] = x.iter().fold(T::zero(), |s, &v| s + v * v).sqrt();
