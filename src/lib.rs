@@ -165,6 +165,11 @@
 //! | [`cross_matrix`](Tensor::cross_matrix) | `S = [v]×` (3×1 → 3×3) | `∂v += (∂S₂₁ − ∂S₁₂, ∂S₀₂ − ∂S₂₀, ∂S₁₀ − ∂S₀₁)` | `ops/geometry.rs` |
 //! | [`trace`](Tensor::trace) | `y = Σᵢ xᵢᵢ` (N×N → 1×1) | `∂xᵢᵢ += ∂y` | `ops/geometry.rs` |
 //! | [`diagonal`](Tensor::diagonal) | `yᵢ = xᵢᵢ` (N×N → N×1) | `∂xᵢᵢ += ∂yᵢ` | `ops/geometry.rs` |
+//! | [`determinant`](Tensor::determinant) | `y = det A` (N×N → 1×1) | `∂A += ∂y·det(A)·A⁻ᵀ` (cofactors) | `ops/linalg.rs` |
+//! | [`try_inverse`](Tensor::try_inverse) | `C = A⁻¹`, `None` if singular | `∂A += −Cᵀ ∂C Cᵀ` | `ops/linalg.rs` |
+//! | [`solve`](Tensor::solve) | `X = A⁻¹B` (LU), `None` if singular | `∂B += A⁻ᵀ∂X`, `∂A += −∂B Xᵀ` | `ops/linalg.rs` |
+//! | [`cholesky`](Tensor::cholesky) | `L`, `A = LLᵀ`, `None` if not SPD | `G = L⁻ᵀΦ(Lᵀ∂L)L⁻¹` on the lower triangle | `ops/linalg.rs` |
+//! | [`ln_determinant_spd`](Tensor::ln_determinant_spd) | `y = 2 Σ ln Lᵢᵢ` | `∂A += A⁻¹` on the lower triangle (composed) | `ops/linalg.rs` |
 //! | [`clamp`](Tensor::clamp) | `y = min(max(x, lo), hi)` | `∂x += ∂y ⊙ [lo ≤ x ≤ hi]` | `ops/clamp.rs` |
 //! | [`sum`](Tensor::sum) | `y = Σᵢⱼ xᵢⱼ` (1×1) | `∂x += ∂y` | `ops/reduce.rs` |
 //! | [`matmul`](Tensor::matmul) | `C = A·B` | `∂A += ∂C·Bᵀ`, `∂B += Aᵀ·∂C` | `ops/matmul.rs` |

@@ -35,6 +35,7 @@ mod exp_log;
 mod geometry;
 mod hyperbolic;
 mod kinks;
+mod linalg;
 mod matmul;
 mod near_zero;
 mod parts;

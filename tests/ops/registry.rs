@@ -375,6 +375,36 @@ shaped! {
     Diagonal:
         <1, 1> -> [1, 1]: |x| x.diagonal();
         <3, 3> -> [3, 1]: |x| x.diagonal();
+    // linear algebra (ops/linalg.rs): the samples' matrices are invertible; cholesky and
+    // ln_determinant_spd take the SPD matrix x xᵀ + I built from the leaf (the gradient then
+    // flows through both triangles); singular and near-singular inputs in linalg.rs
+    Determinant:
+        <1, 1> -> [1, 1]: |x| x.determinant();
+        <2, 2> -> [1, 1]: |x| x.determinant();
+        <3, 3> -> [1, 1]: |x| x.determinant();
+        <4, 4> -> [1, 1]: |x| x.determinant();
+    TryInverse:
+        <1, 1> -> [1, 1]: |x| x.try_inverse().expect("invertible sample");
+        <3, 3> -> [3, 3]: |x| shifted(x).try_inverse().expect("invertible");
+    Cholesky:
+        <3, 3> -> [3, 3]: |x| spd(x).cholesky().expect("SPD");
+        <1, 1> -> [1, 1]: |x| spd(x).cholesky().expect("SPD");
+    LnDeterminantSpd:
+        <3, 3> -> [1, 1]: |x| spd(x).ln_determinant_spd().expect("SPD");
+}
+
+/// `x + 3I`: well conditioned for the samples (|xᵢⱼ| ≤ 1.5), and not symmetric. On the raw
+/// 3×3 samples the H·v check of `try_inverse` failed by 1.1e-7 relative: its finite
+/// differences of the gradient (entries up to 2.8e5) do not resolve more.
+fn shifted<'t, T: Scalar, const N: usize>(x: Tensor<'t, N, N, T>) -> Tensor<'t, N, N, T> {
+    x + x
+        .tape()
+        .constant(nalgebra::SMatrix::identity() * k::<T>(3.0))
+}
+
+/// `x xᵀ + I`: symmetric positive definite for every `x`.
+fn spd<'t, T: Scalar, const N: usize>(x: Tensor<'t, N, N, T>) -> Tensor<'t, N, N, T> {
+    x.matmul(x.transpose()) + x.tape().constant(nalgebra::SMatrix::identity())
 }
 
 /// Two-operand ops implemented for the shapes the registry runs them on:
@@ -399,6 +429,10 @@ shaped2! {
         <2, 3, 2, 3> -> [4, 3]: |a, b| a.vstack(b);
     Cross:
         <3, 1, 3, 1> -> [3, 1]: |a, b| a.cross(b);
+    Solve:
+        <3, 3, 3, 1> -> [3, 1]: |a, b| shifted(a).solve(b).expect("invertible");
+        <2, 2, 2, 3> -> [2, 3]: |a, b| shifted(a).solve(b).expect("invertible");
+        <1, 1, 1, 1> -> [1, 1]: |a, b| a.solve(b).expect("invertible sample");
     Hstack:
         <2, 2, 2, 1> -> [2, 3]: |a, b| a.hstack(b);
         <1, 1, 1, 1> -> [1, 2]: |a, b| a.hstack(b);
@@ -692,6 +726,40 @@ pub fn registry(r: &mut Registry) {
     };
     r.unary::<Diagonal, 1, 1>(diagonal);
     r.unary::<Diagonal, 3, 3>(diagonal);
+    // linear algebra (ops/linalg.rs)
+    let determinant = &Entry {
+        name: "determinant",
+        tags: &[],
+    };
+    r.unary::<Determinant, 1, 1>(determinant);
+    r.unary::<Determinant, 2, 2>(determinant);
+    r.unary::<Determinant, 3, 3>(determinant);
+    r.unary::<Determinant, 4, 4>(determinant);
+    let try_inverse = &Entry {
+        name: "try_inverse",
+        tags: &[],
+    };
+    r.unary::<TryInverse, 1, 1>(try_inverse);
+    r.unary::<TryInverse, 3, 3>(try_inverse);
+    let solve = &Entry {
+        name: "solve",
+        tags: &[TwoOperands],
+    };
+    r.binary::<Solve, 3, 3, 3, 1>(solve);
+    r.binary::<Solve, 2, 2, 2, 3>(solve);
+    r.binary::<Solve, 1, 1, 1, 1>(solve);
+    r.self_form::<Solve, 1, 1>(solve);
+    let cholesky = &Entry {
+        name: "cholesky",
+        tags: &[],
+    };
+    r.unary::<Cholesky, 3, 3>(cholesky);
+    r.unary::<Cholesky, 1, 1>(cholesky);
+    let ln_det = &Entry {
+        name: "ln_determinant_spd",
+        tags: &[],
+    };
+    r.unary::<LnDeterminantSpd, 3, 3>(ln_det);
     let powf_tensor = &Entry {
         name: "powf_tensor",
         tags: &[TwoOperands, PositiveDomain],
