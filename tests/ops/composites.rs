@@ -133,8 +133,52 @@ impl<const R: usize, const C: usize> ScalarFn<R, C> for TrigReused {
     }
 }
 
+/// `examples/robot_arm.rs`'s forward kinematics (link lengths 1, 0.8, 0.6), through a
+/// non-constant upstream gradient: `Σ exp(hand(q) ⊙ (0.5, −0.25))`. Every joint angle reaches
+/// the hand along several paths (the cumulative angles).
+struct ArmHand;
+impl ScalarFn<3> for ArmHand {
+    fn eval<'t, T: Scalar>(&self, q: Tensor<'t, 3, 1, T>) -> Tensor<'t, 1, 1, T> {
+        let l = |v: f64| k::<T>(v);
+        let t0 = q.at(0);
+        let t1 = t0 + q.at(1);
+        let t2 = t1 + q.at(2);
+        let x = t0.cos() * l(1.0) + t1.cos() * l(0.8) + t2.cos() * l(0.6);
+        let y = t0.sin() * l(1.0) + t1.sin() * l(0.8) + t2.sin() * l(0.6);
+        let w = q.tape().constant(nalgebra::Vector2::new(l(0.5), l(-0.25)));
+        (Tensor::from_scalars([x, y]) * w).exp().sum()
+    }
+}
+
+/// A 2-step semi-implicit Euler rollout of a pendulum (`examples/pendulum.rs`'s dynamics:
+/// `ω ← ω + h(−(g/ℓ) sin θ + u)`, `θ ← θ + hω`) from rest at the bottom, with torques `u`,
+/// and the cost `(θ − π)² + ω² + 0.1 Σu²`.
+struct PendulumCost;
+impl ScalarFn<4> for PendulumCost {
+    fn eval<'t, T: Scalar>(&self, u: Tensor<'t, 4, 1, T>) -> Tensor<'t, 1, 1, T> {
+        let tape = u.tape();
+        let (h, g) = (k::<T>(0.25), k::<T>(9.75));
+        let (mut theta, mut omega) = (
+            tape.constant_scalar(T::zero()),
+            tape.constant_scalar(T::zero()),
+        );
+        for i in 0..4 {
+            omega = omega + ((theta.sin() * (-g)) + u.at(i).clamp(k(-2.0), k(2.0))) * h;
+            theta = theta + omega * h;
+        }
+        let pi = k::<T>(3.140625);
+        (theta - pi).square() + omega.square() + u.norm_squared() * k::<T>(0.125)
+    }
+}
+
 #[test]
 fn composites_with_reused_inputs() {
+    check("arm hand", &ArmHand, Vector3::new(0.375, -1.25, 0.5));
+    check(
+        "pendulum rollout",
+        &PendulumCost,
+        nalgebra::Vector4::new(1.5, -0.75, 0.5, 1.25),
+    );
     check("xᵀx", &TransposeMatmul, m23());
     check("xᵀx", &TransposeMatmul, Vector3::new(0.875, -0.625, 1.5));
     check(
