@@ -12,71 +12,18 @@
 //! between figures of one run.
 
 mod baseline;
+mod interleave;
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
 
 use shapegrad::{Gradients, Scalar, Tape, Tensor};
+
+use interleave::run;
 
 use baseline::{
     Net, NetGrads, chain_by_hand, chain_var_c_by_hand, graph_by_hand, graph_notebook_on_tape,
     graph_on_tape,
 };
-
-/// Rounds per workload.
-const ROUNDS: usize = 25;
-
-/// One row: its name and one iteration.
-type Row<'a> = (&'static str, Box<dyn FnMut() + 'a>);
-
-/// Times the rows of one workload interleaved; prints ns per iteration (and per `unit`).
-fn run(workload: &str, unit: (f64, &str), rows: &mut [Row<'_>]) {
-    let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
-    if filter.is_some_and(|f| !workload.contains(f.as_str())) {
-        return;
-    }
-    // block sizes: iterations filling ~2 ms, from one warm-up block per row
-    let sizes: Vec<usize> = rows
-        .iter_mut()
-        .map(|(_, f)| {
-            let t = Instant::now();
-            let mut n = 0;
-            while t.elapsed() < Duration::from_millis(20) {
-                f();
-                n += 1;
-            }
-            (n / 10).max(1)
-        })
-        .collect();
-    let mut best = vec![f64::INFINITY; rows.len()];
-    for _ in 0..ROUNDS {
-        for ((_, f), (&n, b)) in rows.iter_mut().zip(sizes.iter().zip(&mut best)) {
-            let t = Instant::now();
-            for _ in 0..n {
-                f();
-            }
-            *b = b.min(t.elapsed().as_nanos() as f64 / n as f64);
-        }
-    }
-    let by_hand = rows
-        .iter()
-        .position(|(n, _)| *n == "by_hand")
-        .map(|k| best[k]);
-    let tuned = rows
-        .iter()
-        .position(|(n, _)| *n == "tuned")
-        .map(|k| best[k]);
-    for ((name, _), &ns) in rows.iter().zip(&best) {
-        let per = if unit.0 > 1.0 {
-            format!("  {:8.2} ns/{}", ns / unit.0, unit.1)
-        } else {
-            String::new()
-        };
-        let vs_tuned = tuned.map_or(String::new(), |t| format!("  {:5.2}× tuned", ns / t));
-        let vs_hand = by_hand.map_or(String::new(), |h| format!("  {:5.2}× by hand", ns / h));
-        println!("{workload:<22} {name:<10} {ns:>14.1} ns{per}{vs_tuned}{vs_hand}");
-    }
-}
 
 const GRAPH_X: [f64; 2] = [-1.0, 4.0];
 const GRAPH_W: [f64; 4] = [-7.0, -6.0, 5.0, 0.0];
