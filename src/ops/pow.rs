@@ -117,16 +117,18 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// # Examples
     ///
     /// ```
+    /// use approx::assert_relative_eq;
     /// use nalgebra::Vector2;
     ///
     /// let tape = shapegrad::Tape::new();
     /// let a = tape.var(Vector2::new(3.0, 3e200));
     /// let b = tape.var(Vector2::new(4.0, 4e200));
     /// let r = a.hypot(b);
-    /// assert_eq!(r.value(), Vector2::new(5.0, 5e200)); // a² alone would overflow
+    /// // a² alone would overflow (3e200 and 4e200 are not exact, hence the relative check)
+    /// assert_relative_eq!(r.value(), Vector2::new(5.0, 5e200), max_relative = 1e-15);
     /// let grads = r.sum().backward();
-    /// assert_eq!(grads.wrt(a), Vector2::new(0.6, 0.6));
-    /// assert_eq!(grads.wrt(b), Vector2::new(0.8, 0.8));
+    /// assert_relative_eq!(grads.wrt(a), Vector2::new(0.6, 0.6), max_relative = 1e-15);
+    /// assert_relative_eq!(grads.wrt(b), Vector2::new(0.8, 0.8), max_relative = 1e-15);
     /// ```
     #[track_caller]
     pub fn hypot(self, b: Self) -> Self {
