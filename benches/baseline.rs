@@ -4,8 +4,10 @@
 
 #![allow(dead_code, clippy::new_without_default)]
 
+use std::hint::black_box;
+
 use nalgebra::{SMatrix, SVector};
-use shapegrad::{Param, Scalar, Tape, Tensor};
+use shapegrad::{Gradients, Param, Scalar, Tape, Tensor};
 
 fn sigmoid<T: Scalar>(x: T) -> T {
     T::one() / (T::one() + (-x).exp())
@@ -93,6 +95,37 @@ pub fn graph_notebook_on_tape(
     let z7 = z6 * c1;
     let z8 = z2 * z5;
     (z7 + z8, [x1, x2, b1, b2, c1, c2])
+}
+
+/// The notebook's first inputs1 entry (its TEST 8 trace): x = [-1, 4], w = [-7, -6, 5, 0].
+pub const GRAPH_X: [f64; 2] = [-1.0, 4.0];
+pub const GRAPH_W: [f64; 4] = [-7.0, -6.0, 5.0, 0.0];
+
+/// A recording of the graph function: `y` and its six leaves.
+pub type Record =
+    for<'t> fn(&'t Tape<f64>, [f64; 2], [f64; 4]) -> (Tensor<'t, 1, 1>, [Tensor<'t, 1, 1>; 6]);
+
+/// One evaluation in the README idiom: a fresh tape, `backward()`, six `wrt` copies. A
+/// function of its own, as a user's would be, so the timing loop does not change how it
+/// compiles.
+#[inline(never)]
+pub fn graph_readme(record: Record) -> [f64; 6] {
+    let tape = Tape::new();
+    let (y, leaves) = record(&tape, black_box(GRAPH_X), black_box(GRAPH_W));
+    let grads = y.backward();
+    leaves.map(|t| grads.wrt(t)[0])
+}
+
+/// One evaluation in the tuned idiom: the reused tape cleared, `backward_into` the reused
+/// gradients, six zero-copy slices.
+#[inline(never)]
+pub fn graph_tuned(record: Record, tape: &mut Tape<f64>, grads: &mut Gradients<f64>) {
+    tape.clear();
+    let (y, leaves) = record(tape, black_box(GRAPH_X), black_box(GRAPH_W));
+    y.backward_into(grads);
+    for t in leaves {
+        black_box(grads.slice(t));
+    }
 }
 
 /// Parameters of `σ(W2 σ(W1 x + b1) + b2)` with `N` inputs, `H` hidden units, `O` outputs;

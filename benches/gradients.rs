@@ -17,40 +17,9 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use shapegrad::{Gradients, Scalar, Tape, Tensor};
 
 use baseline::{
-    Net, NetGrads, chain_by_hand, chain_var_c_by_hand, graph_by_hand, graph_notebook_on_tape,
-    graph_on_tape,
+    GRAPH_W, GRAPH_X, Net, NetGrads, Record, chain_by_hand, chain_var_c_by_hand, graph_by_hand,
+    graph_notebook_on_tape, graph_on_tape, graph_readme, graph_tuned,
 };
-
-/// The notebook's first inputs1 entry (its TEST 8 trace): x = [-1, 4], w = [-7, -6, 5, 0].
-const GRAPH_X: [f64; 2] = [-1.0, 4.0];
-const GRAPH_W: [f64; 4] = [-7.0, -6.0, 5.0, 0.0];
-
-/// A recording of the graph function: `y` and its six leaves.
-type Record =
-    for<'t> fn(&'t Tape<f64>, [f64; 2], [f64; 4]) -> (Tensor<'t, 1, 1>, [Tensor<'t, 1, 1>; 6]);
-
-/// One evaluation in the README idiom: a fresh tape, `backward()`, six `wrt` copies. A
-/// function of its own, as a user's would be, so the timing loop does not change how it
-/// compiles.
-#[inline(never)]
-fn graph_readme(record: Record) -> [f64; 6] {
-    let tape = Tape::new();
-    let (y, leaves) = record(&tape, black_box(GRAPH_X), black_box(GRAPH_W));
-    let grads = y.backward();
-    leaves.map(|t| grads.wrt(t)[0])
-}
-
-/// One evaluation in the tuned idiom: the reused tape cleared, `backward_into` the reused
-/// gradients, six zero-copy slices.
-#[inline(never)]
-fn graph_tuned(record: Record, tape: &mut Tape<f64>, grads: &mut Gradients<f64>) {
-    tape.clear();
-    let (y, leaves) = record(tape, black_box(GRAPH_X), black_box(GRAPH_W));
-    y.backward_into(grads);
-    for t in leaves {
-        black_box(grads.slice(t));
-    }
-}
 
 /// The graph function two ways: `graph_notebook` as the notebook writes it (sigmoid and tanh
 /// from `exp`, 21 ops), `graph` with shapegrad's primitive `sigmoid` and `tanh` (10 ops). The

@@ -16,38 +16,14 @@ mod interleave;
 
 use std::hint::black_box;
 
-use shapegrad::{Gradients, Scalar, Tape, Tensor};
+use shapegrad::{Gradients, Scalar, Tape};
 
 use interleave::run;
 
 use baseline::{
-    Net, NetGrads, chain_by_hand, chain_var_c_by_hand, graph_by_hand, graph_notebook_on_tape,
-    graph_on_tape,
+    GRAPH_W, GRAPH_X, Net, NetGrads, Record, chain_by_hand, chain_var_c_by_hand, graph_by_hand,
+    graph_notebook_on_tape, graph_on_tape, graph_readme, graph_tuned,
 };
-
-const GRAPH_X: [f64; 2] = [-1.0, 4.0];
-const GRAPH_W: [f64; 4] = [-7.0, -6.0, 5.0, 0.0];
-
-type Record =
-    for<'t> fn(&'t Tape<f64>, [f64; 2], [f64; 4]) -> (Tensor<'t, 1, 1>, [Tensor<'t, 1, 1>; 6]);
-
-#[inline(never)]
-fn graph_readme(record: Record) -> [f64; 6] {
-    let tape = Tape::new();
-    let (y, leaves) = record(&tape, black_box(GRAPH_X), black_box(GRAPH_W));
-    let grads = y.backward();
-    leaves.map(|t| grads.wrt(t)[0])
-}
-
-#[inline(never)]
-fn graph_tuned(record: Record, tape: &mut Tape<f64>, grads: &mut Gradients<f64>) {
-    tape.clear();
-    let (y, leaves) = record(tape, black_box(GRAPH_X), black_box(GRAPH_W));
-    y.backward_into(grads);
-    for t in leaves {
-        black_box(grads.slice(t));
-    }
-}
 
 fn graphs() {
     let forms: [(&str, Record); 2] = [

@@ -14,26 +14,16 @@
 //! compare like with like.
 
 mod interleave;
+#[path = "../examples/common/models.rs"]
+mod models;
 
 use std::hint::black_box;
 
 use nalgebra::{Const, DimMin, SMatrix, SVector, Vector2, Vector3};
-use shapegrad::{Scalar, Tape, Tensor, jacobian};
+use shapegrad::{Tape, jacobian};
 
 use interleave::run;
-
-const LINKS: [f64; 3] = [1.0, 0.8, 0.6];
-
-/// The arm's hand position (as `examples/robot_arm.rs`).
-fn hand<'t, T: Scalar>(q: Tensor<'t, 3, 1, T>) -> Tensor<'t, 2, 1, T> {
-    let l = |k: usize| nalgebra::convert::<f64, T>(LINKS[k]);
-    let t0 = q.at(0);
-    let t1 = t0 + q.at(1);
-    let t2 = t1 + q.at(2);
-    let x = t0.cos() * l(0) + t1.cos() * l(1) + t2.cos() * l(2);
-    let y = t0.sin() * l(0) + t1.sin() * l(1) + t2.sin() * l(2);
-    Tensor::from_scalars([x, y])
-}
+use models::{G_OVER_L, H, LINKS, STEPS, U_MAX, cost as pendulum_cost, hand};
 
 /// `½‖hand(q) − t‖²` and its gradient by hand: `∂/∂qₖ = Σ_{m ≥ k} Lₘ(−sin θₘ rₓ + cos θₘ r_y)`.
 fn arm_by_hand(q: &Vector3<f64>, t: &Vector2<f64>) -> (f64, Vector3<f64>) {
@@ -57,29 +47,6 @@ fn arm_jacobian_by_hand(q: &Vector3<f64>) -> SMatrix<f64, 2, 3> {
     let col = |m: usize| Vector2::new(-LINKS[m] * th[m].sin(), LINKS[m] * th[m].cos());
     let (c2, c1, c0) = (col(2), col(1), col(0));
     SMatrix::from_columns(&[c0 + c1 + c2, c1 + c2, c2])
-}
-
-const STEPS: usize = 100;
-const H: f64 = 0.05;
-const G_OVER_L: f64 = 9.81;
-const U_MAX: f64 = 3.0;
-
-/// The pendulum's cost (as `examples/pendulum.rs`).
-fn pendulum_cost<'t, T: Scalar>(v: Tensor<'t, STEPS, 1, T>) -> Tensor<'t, 1, 1, T> {
-    let c = |x: f64| nalgebra::convert::<f64, T>(x);
-    let u = v.tanh() * c(U_MAX);
-    let tape = v.tape();
-    let (mut theta, mut omega) = (
-        tape.constant_scalar(T::zero()),
-        tape.constant_scalar(T::zero()),
-    );
-    for k in 0..STEPS {
-        omega = omega + (theta.sin() * c(-G_OVER_L) + u.at(k)) * c(H);
-        theta = theta + omega * c(H);
-    }
-    (theta - c(std::f64::consts::PI)).square()
-        + omega.square() * c(0.1)
-        + u.norm_squared() * c(1e-4)
 }
 
 /// The pendulum's cost and gradient by hand: the forward rollout keeping every `θₖ`, then

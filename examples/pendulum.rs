@@ -12,55 +12,21 @@
 //! with a gradient everywhere. The picture goes to `DIR/pendulum.svg` (default
 //! `target/pendulum/`), written through a temporary file and a rename.
 
+#[path = "common/models.rs"]
+mod models;
+#[path = "common/write_atomic.rs"]
+mod write_atomic;
+
 use std::fmt::Write as _;
 use std::fs;
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use nalgebra::SVector;
-use shapegrad::{Scalar, Tape, Tensor};
+use shapegrad::Tape;
 
-/// Steps of the rollout.
-const STEPS: usize = 100;
-/// Step length (s), gravity over length (1/s²), torque limit.
-const H: f64 = 0.05;
-const G_OVER_L: f64 = 9.81;
-const U_MAX: f64 = 3.0;
-
-/// `(θ, ω)` after one step, on the tape.
-type State<'t, T> = (Tensor<'t, 1, 1, T>, Tensor<'t, 1, 1, T>);
-
-/// The rollout from rest at the bottom: the torques and the `(θ, ω)` after each step.
-fn rollout<'t, T: Scalar>(
-    v: Tensor<'t, STEPS, 1, T>,
-) -> (Tensor<'t, STEPS, 1, T>, Vec<State<'t, T>>) {
-    let c = |x: f64| nalgebra::convert::<f64, T>(x);
-    let tape = v.tape();
-    let u = v.tanh() * c(U_MAX);
-    let (mut theta, mut omega) = (
-        tape.constant_scalar(T::zero()),
-        tape.constant_scalar(T::zero()),
-    );
-    let mut states = Vec::with_capacity(STEPS);
-    for k in 0..STEPS {
-        // semi-implicit Euler: the velocity first, then the angle with the new velocity
-        omega = omega + (theta.sin() * c(-G_OVER_L) + u.at(k)) * c(H);
-        theta = theta + omega * c(H);
-        states.push((theta, omega));
-    }
-    (u, states)
-}
-
-/// The cost: the final state's distance from upright at rest, plus a small torque penalty.
-fn cost<'t, T: Scalar>(v: Tensor<'t, STEPS, 1, T>) -> Tensor<'t, 1, 1, T> {
-    let c = |x: f64| nalgebra::convert::<f64, T>(x);
-    let (u, states) = rollout(v);
-    let (theta, omega) = states[STEPS - 1];
-    (theta - c(std::f64::consts::PI)).square()
-        + omega.square() * c(0.1)
-        + u.norm_squared() * c(1e-4)
-}
+use models::{STEPS, U_MAX, cost, rollout};
+use write_atomic::write_atomic;
 
 fn parse() -> Result<(usize, PathBuf), String> {
     let (mut iterations, mut out) = (1500, PathBuf::from("target/pendulum"));
@@ -197,21 +163,4 @@ fn svg(states: &[(f64, f64)], u: &[f64]) -> String {
     );
     s.push_str("</svg>\n");
     s
-}
-
-/// Writes `text` to `path` through a temporary file in the same directory and a rename, so
-/// `path` is never left half-written.
-fn write_atomic(path: &Path, text: &str) -> Result<(), String> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(".pendulum.svg.tmp{}", std::process::id()));
-    let result = (|| {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)
-    })();
-    result.map_err(|e| {
-        let _ = fs::remove_file(&tmp);
-        format!("cannot write {}: {e}", path.display())
-    })
 }

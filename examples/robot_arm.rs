@@ -13,29 +13,21 @@
 //! out of reach (the arm ends pointing at it); the damping keeps both steps finite. Bad
 //! flags exit with status 2 and one line saying what is wrong.
 
+#[path = "common/models.rs"]
+mod models;
+#[path = "common/write_atomic.rs"]
+mod write_atomic;
+
 use std::fmt::Write as _;
 use std::fs;
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use nalgebra::{Vector2, Vector3};
-use shapegrad::{Scalar, Tape, Tensor, jacobian};
+use shapegrad::{Tape, jacobian};
 
-/// Link lengths: the arm reaches up to 2.4 from its base.
-const LINKS: [f64; 3] = [1.0, 0.8, 0.6];
-
-/// The hand's position for joint angles `q` (each relative to the previous link):
-/// `Σₖ Lₖ (cos θₖ, sin θₖ)` with `θₖ = q₀ + … + qₖ`.
-fn hand<'t, T: Scalar>(q: Tensor<'t, 3, 1, T>) -> Tensor<'t, 2, 1, T> {
-    let l = |k: usize| nalgebra::convert::<f64, T>(LINKS[k]);
-    let t0 = q.at(0);
-    let t1 = t0 + q.at(1);
-    let t2 = t1 + q.at(2);
-    let x = t0.cos() * l(0) + t1.cos() * l(1) + t2.cos() * l(2);
-    let y = t0.sin() * l(0) + t1.sin() * l(1) + t2.sin() * l(2);
-    Tensor::from_scalars([x, y])
-}
+use models::{LINKS, hand};
+use write_atomic::write_atomic;
 
 /// The joint positions (base, elbow, wrist, hand) for drawing, in plain f64.
 fn joints(q: &Vector3<f64>) -> [Vector2<f64>; 4] {
@@ -148,23 +140,6 @@ fn svg(poses: &[Vector3<f64>], path: &[Vector2<f64>], targets: &[Vector2<f64>]) 
     }
     s.push_str("</svg>\n");
     s
-}
-
-/// Writes `text` to `path` through a temporary file in the same directory and a rename, so
-/// `path` is never left half-written.
-fn write_atomic(path: &Path, text: &str) -> Result<(), String> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(".robot_arm.svg.tmp{}", std::process::id()));
-    let result = (|| {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)
-    })();
-    result.map_err(|e| {
-        let _ = fs::remove_file(&tmp);
-        format!("cannot write {}: {e}", path.display())
-    })
 }
 
 fn parse() -> Result<PathBuf, String> {

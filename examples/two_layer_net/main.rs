@@ -13,6 +13,9 @@
 //! each written through a temporary file and a rename. `docs/training.md` walks through the
 //! training loop. Bad flags exit with status 2 and one line saying what is wrong.
 
+#[path = "../common/write_atomic.rs"]
+mod write_atomic;
+
 mod model;
 mod moons;
 mod plots;
@@ -20,7 +23,7 @@ mod svg;
 
 use std::fs;
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -29,6 +32,7 @@ use shapegrad::{Gradients, Tape};
 
 use model::Net;
 use moons::{Point, SplitMix64, moons};
+use write_atomic::write_atomic;
 
 /// Points per mini-batch: the batch is a `Tensor<2, B>`, so `B` is a compile-time constant.
 const B: usize = 32;
@@ -244,27 +248,6 @@ fn train<const H: usize>(c: &Config) -> Trained {
         grid,
         test,
     }
-}
-
-/// Writes `text` to `path` through a temporary file in the same directory and a rename, so
-/// `path` is never left half-written.
-fn write_atomic(path: &Path, text: &str) -> Result<(), String> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
-    let result = (|| {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)
-    })();
-    result.map_err(|e| {
-        let _ = fs::remove_file(&tmp);
-        format!("cannot write {}: {e}", path.display())
-    })
 }
 
 /// Prints a line to stdout, ignoring errors (`| head` closing the pipe is not a failure).

@@ -9,6 +9,9 @@ use shapegrad::{GradCheck, Scalar, ScalarFn, Tape, Tensor, loss};
 
 use crate::registry::k;
 
+#[path = "../../examples/common/models.rs"]
+mod models;
+
 /// |tape − fd| ≤ 1e-7 + 1e-7·|fd|: as `checks::FD_ATOL`/`FD_RTOL` (the functions here are of
 /// the same size, |L| ≲ 1e2).
 fn tight() -> GradCheck {
@@ -133,24 +136,28 @@ impl<const R: usize, const C: usize> ScalarFn<R, C> for TrigReused {
     }
 }
 
-/// `examples/robot_arm.rs`'s forward kinematics (link lengths 1, 0.8, 0.6), through a
+/// `examples/robot_arm.rs`'s forward kinematics (`examples/common/models.rs`), through a
 /// non-constant upstream gradient: `Σ exp(hand(q) ⊙ (0.5, −0.25))`. Every joint angle reaches
 /// the hand along several paths (the cumulative angles).
 struct ArmHand;
 impl ScalarFn<3> for ArmHand {
     fn eval<'t, T: Scalar>(&self, q: Tensor<'t, 3, 1, T>) -> Tensor<'t, 1, 1, T> {
-        let l = |v: f64| k::<T>(v);
-        let t0 = q.at(0);
-        let t1 = t0 + q.at(1);
-        let t2 = t1 + q.at(2);
-        let x = t0.cos() * l(1.0) + t1.cos() * l(0.8) + t2.cos() * l(0.6);
-        let y = t0.sin() * l(1.0) + t1.sin() * l(0.8) + t2.sin() * l(0.6);
-        let w = q.tape().constant(nalgebra::Vector2::new(l(0.5), l(-0.25)));
-        (Tensor::from_scalars([x, y]) * w).exp().sum()
+        let w = q
+            .tape()
+            .constant(nalgebra::Vector2::new(k::<T>(0.5), k(-0.25)));
+        (models::hand(q) * w).exp().sum()
     }
 }
 
-/// A 2-step semi-implicit Euler rollout of a pendulum (`examples/pendulum.rs`'s dynamics:
+/// `examples/pendulum.rs`'s cost over its 100-step rollout (`examples/common/models.rs`).
+struct PendulumRollout;
+impl ScalarFn<100> for PendulumRollout {
+    fn eval<'t, T: Scalar>(&self, v: Tensor<'t, 100, 1, T>) -> Tensor<'t, 1, 1, T> {
+        models::cost(v)
+    }
+}
+
+/// A 4-step semi-implicit Euler rollout of a pendulum (`examples/pendulum.rs`'s dynamics:
 /// `ω ← ω + h(−(g/ℓ) sin θ + u)`, `θ ← θ + hω`) from rest at the bottom, with torques `u`,
 /// and the cost `(θ − π)² + ω² + 0.1 Σu²`.
 struct PendulumCost;
@@ -175,10 +182,13 @@ impl ScalarFn<4> for PendulumCost {
 fn composites_with_reused_inputs() {
     check("arm hand", &ArmHand, Vector3::new(0.375, -1.25, 0.5));
     check(
-        "pendulum rollout",
+        "pendulum, 4 clamped steps",
         &PendulumCost,
         nalgebra::Vector4::new(1.5, -0.75, 0.5, 1.25),
     );
+    // the example's own rollout, from a small torque pattern (exact in f32: multiples of 1/8)
+    let v = nalgebra::SVector::<f64, 100>::from_fn(|i, _| [0.25, -0.125, 0.5, 0.0][i % 4]);
+    check("pendulum, the example's 100 steps", &PendulumRollout, v);
     check("xᵀx", &TransposeMatmul, m23());
     check("xᵀx", &TransposeMatmul, Vector3::new(0.875, -0.625, 1.5));
     check(
