@@ -241,6 +241,51 @@ impl<T: Scalar, const N: usize, const H: usize, const O: usize> Net<T, N, H, O> 
         (loss, NetVars { x, w1, b1, w2, b2 })
     }
 
+    /// One evaluation in the README idiom: a fresh tape, the net recorded with its weights as
+    /// variables ([`vars_on`](Net::vars_on)), `backward()`, every gradient copied out (`wrt`).
+    #[inline(never)]
+    pub fn step_readme(&self, x: SVector<T, N>) {
+        let tape = Tape::new();
+        let (loss, v) = self.vars_on(&tape, black_box(x));
+        let grads = loss.backward();
+        black_box((
+            loss.item(),
+            grads.wrt(v.x),
+            grads.wrt(v.b1),
+            grads.wrt(v.b2),
+        ));
+        black_box(grads.wrt(v.w1));
+        black_box(grads.wrt(v.w2));
+    }
+
+    /// One evaluation in the tuned idiom: the reused tape cleared, `backward_into` the
+    /// reused gradients, every gradient read as a slice, or with `copy` copied out (`wrt`).
+    #[inline(never)]
+    pub fn step_tuned(
+        &self,
+        x: SVector<T, N>,
+        tape: &mut Tape<T>,
+        grads: &mut Gradients<T>,
+        copy: bool,
+    ) {
+        tape.clear();
+        let (loss, v) = self.vars_on(tape, black_box(x));
+        loss.backward_into(grads);
+        if copy {
+            black_box((
+                loss.item(),
+                grads.wrt(v.x),
+                grads.wrt(v.b1),
+                grads.wrt(v.b2),
+            ));
+            black_box(grads.wrt(v.w1));
+            black_box(grads.wrt(v.w2));
+        } else {
+            black_box((loss.item(), grads.slice(v.x), grads.slice(v.w1)));
+            black_box((grads.slice(v.b1), grads.slice(v.w2), grads.slice(v.b2)));
+        }
+    }
+
     /// An input vector of moderate values.
     pub fn input() -> SVector<T, N> {
         SVector::from_fn(|i, _| nalgebra::convert((i as f64 * 0.71).sin()))
@@ -331,4 +376,51 @@ pub fn chain_var_c_by_hand(
         g *= c + 2.0 * k * z;
     }
     (z, g, gc)
+}
+
+/// The chain `z ← z·c + z·z·k`, `steps` steps from `z0`, recorded on `tape`; with `C_VAR`
+/// the factor `c` is a variable: returns `(z₀, c if a variable, z_n)`.
+#[inline(always)]
+pub fn chain_on_tape<const C_VAR: bool>(
+    tape: &Tape<f64>,
+    (z0, c, k): (f64, f64, f64),
+    steps: usize,
+) -> (Tensor<'_, 1, 1>, Option<Tensor<'_, 1, 1>>, Tensor<'_, 1, 1>) {
+    let x = tape.var_scalar(black_box(z0));
+    let mut z = x;
+    if C_VAR {
+        let cv = tape.var_scalar(black_box(c));
+        for _ in 0..steps {
+            z = z * cv + z * z * k;
+        }
+        (x, Some(cv), z)
+    } else {
+        for _ in 0..steps {
+            z = z * c + z * z * k;
+        }
+        (x, None, z)
+    }
+}
+
+/// One chain evaluation in the README idiom: a fresh tape, `backward()`, `wrt` copies.
+#[inline(never)]
+pub fn chain_readme<const C_VAR: bool>(params: (f64, f64, f64), steps: usize) {
+    let tape = Tape::new();
+    let (x, c, z) = chain_on_tape::<C_VAR>(&tape, params, steps);
+    let grads = z.backward();
+    black_box((z.item(), grads.wrt(x), c.map(|c| grads.wrt(c))));
+}
+
+/// One chain evaluation in the tuned idiom: the reused tape cleared, `backward_into`, slices.
+#[inline(never)]
+pub fn chain_tuned<const C_VAR: bool>(
+    params: (f64, f64, f64),
+    steps: usize,
+    tape: &mut Tape<f64>,
+    grads: &mut Gradients<f64>,
+) {
+    tape.clear();
+    let (x, c, z) = chain_on_tape::<C_VAR>(tape, params, steps);
+    z.backward_into(grads);
+    black_box((z.item(), grads.slice(x), c.map(|c| grads.slice(c))));
 }

@@ -17,8 +17,9 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use shapegrad::{Gradients, Scalar, Tape, Tensor};
 
 use baseline::{
-    GRAPH_W, GRAPH_X, Net, NetGrads, Record, chain_by_hand, chain_var_c_by_hand, graph_by_hand,
-    graph_notebook_on_tape, graph_on_tape, graph_readme, graph_tuned,
+    GRAPH_W, GRAPH_X, Net, NetGrads, Record, chain_by_hand, chain_readme, chain_tuned,
+    chain_var_c_by_hand, graph_by_hand, graph_notebook_on_tape, graph_on_tape, graph_readme,
+    graph_tuned,
 };
 
 /// The graph function two ways: `graph_notebook` as the notebook writes it (sigmoid and tanh
@@ -57,46 +58,14 @@ fn net<T: Scalar, const N: usize, const H: usize, const O: usize>(c: &mut Criter
     let mut group = c.benchmark_group(name);
     let net = Net::<T, N, H, O>::new();
     let x = Net::<T, N, H, O>::input();
-    group.bench_function("readme", |b| {
-        b.iter(|| {
-            let tape = Tape::new();
-            let (loss, v) = net.vars_on(&tape, black_box(x));
-            let grads = loss.backward();
-            black_box((
-                loss.item(),
-                grads.wrt(v.x),
-                grads.wrt(v.b1),
-                grads.wrt(v.b2),
-            ));
-            black_box(grads.wrt(v.w1));
-            black_box(grads.wrt(v.w2));
-        })
-    });
+    group.bench_function("readme", |b| b.iter(|| net.step_readme(x)));
     let mut tape = Tape::<T>::new();
     let mut grads = Gradients::new();
     group.bench_function("tuned", |b| {
-        b.iter(|| {
-            tape.clear();
-            let (loss, v) = net.vars_on(&tape, black_box(x));
-            loss.backward_into(&mut grads);
-            black_box((loss.item(), grads.slice(v.x), grads.slice(v.w1)));
-            black_box((grads.slice(v.b1), grads.slice(v.w2), grads.slice(v.b2)));
-        })
+        b.iter(|| net.step_tuned(x, &mut tape, &mut grads, false))
     });
     group.bench_function("tuned_wrt", |b| {
-        b.iter(|| {
-            tape.clear();
-            let (loss, v) = net.vars_on(&tape, black_box(x));
-            loss.backward_into(&mut grads);
-            black_box((
-                loss.item(),
-                grads.wrt(v.x),
-                grads.wrt(v.b1),
-                grads.wrt(v.b2),
-            ));
-            black_box(grads.wrt(v.w1));
-            black_box(grads.wrt(v.w2));
-        })
+        b.iter(|| net.step_tuned(x, &mut tape, &mut grads, true))
     });
     let mut tape = Tape::<T>::new();
     let p = net.params_on(&mut tape);
@@ -135,49 +104,7 @@ const CHAIN_STEPS: [usize; 4] = [1_000, 10_000, 100_000, 1_000_000];
 /// z₀ = 0.5, c = 1 − 10⁻⁷, k = −10⁻⁶ (z decays slowly and stays far from subnormals).
 /// 4 recorded ops a step.
 fn chain_var_c(c: &mut Criterion) {
-    let (z0, cc, k) = (0.5, 1.0 - 1e-7, -1e-6);
-    let mut group = c.benchmark_group("chain_var_c");
-    group.sample_size(20);
-    for steps in CHAIN_STEPS {
-        group.throughput(Throughput::Elements(4 * steps as u64));
-        group.bench_with_input(BenchmarkId::new("readme", steps), &steps, |b, &steps| {
-            b.iter(|| {
-                let tape = Tape::new();
-                let (x, c) = (
-                    tape.var_scalar(black_box(z0)),
-                    tape.var_scalar(black_box(cc)),
-                );
-                let mut z = x;
-                for _ in 0..steps {
-                    z = z * c + z * z * k;
-                }
-                let grads = z.backward();
-                black_box((z.item(), grads.wrt(x), grads.wrt(c)));
-            })
-        });
-        let mut tape = Tape::<f64>::new();
-        let mut grads = Gradients::new();
-        group.bench_with_input(BenchmarkId::new("tuned", steps), &steps, |b, &steps| {
-            b.iter(|| {
-                tape.clear();
-                let (x, c) = (
-                    tape.var_scalar(black_box(z0)),
-                    tape.var_scalar(black_box(cc)),
-                );
-                let mut z = x;
-                for _ in 0..steps {
-                    z = z * c + z * z * k;
-                }
-                z.backward_into(&mut grads);
-                black_box((z.item(), grads.slice(x), grads.slice(c)));
-            })
-        });
-        let mut zs = Vec::with_capacity(steps);
-        group.bench_with_input(BenchmarkId::new("by_hand", steps), &steps, |b, &steps| {
-            b.iter(|| black_box(chain_var_c_by_hand(black_box(z0), cc, k, steps, &mut zs)))
-        });
-    }
-    group.finish();
+    chains::<true>(c, "chain_var_c", (0.5, 1.0 - 1e-7, -1e-6));
 }
 
 /// The same chain with `c` a plain number (`c = 1.5`, `k = -0.5`, `z = 1` an attracting fixed
@@ -188,39 +115,31 @@ fn chain_var_c(c: &mut Criterion) {
 /// and of the hand-written gradient, multiplies subnormals: slow on CPUs that take a
 /// microcode assist for them (`docs/benchmarks.md`). `chain_var_c` avoids that.
 fn chain(c: &mut Criterion) {
-    let (z0, cc, k) = (0.8, 1.5, -0.5);
-    let mut group = c.benchmark_group("chain");
+    chains::<false>(c, "chain", (0.8, 1.5, -0.5));
+}
+
+/// One chain group: both idioms and the hand-written gradient at every length.
+fn chains<const C_VAR: bool>(c: &mut Criterion, name: &str, params: (f64, f64, f64)) {
+    let (z0, cc, k) = params;
+    let mut group = c.benchmark_group(name);
     group.sample_size(20);
     for steps in CHAIN_STEPS {
         group.throughput(Throughput::Elements(4 * steps as u64));
         group.bench_with_input(BenchmarkId::new("readme", steps), &steps, |b, &steps| {
-            b.iter(|| {
-                let tape = Tape::new();
-                let x = tape.var_scalar(black_box(z0));
-                let mut z = x;
-                for _ in 0..steps {
-                    z = z * cc + z * z * k;
-                }
-                black_box((z.item(), z.backward().wrt(x)));
-            })
+            b.iter(|| chain_readme::<C_VAR>(params, steps))
         });
         let mut tape = Tape::<f64>::new();
         let mut grads = Gradients::new();
         group.bench_with_input(BenchmarkId::new("tuned", steps), &steps, |b, &steps| {
-            b.iter(|| {
-                tape.clear();
-                let x = tape.var_scalar(black_box(z0));
-                let mut z = x;
-                for _ in 0..steps {
-                    z = z * cc + z * z * k;
-                }
-                z.backward_into(&mut grads);
-                black_box((z.item(), grads.slice(x)));
-            })
+            b.iter(|| chain_tuned::<C_VAR>(params, steps, &mut tape, &mut grads))
         });
         let mut zs = Vec::with_capacity(steps);
         group.bench_with_input(BenchmarkId::new("by_hand", steps), &steps, |b, &steps| {
-            b.iter(|| black_box(chain_by_hand(black_box(z0), cc, k, steps, &mut zs)))
+            if C_VAR {
+                b.iter(|| black_box(chain_var_c_by_hand(black_box(z0), cc, k, steps, &mut zs)))
+            } else {
+                b.iter(|| black_box(chain_by_hand(black_box(z0), cc, k, steps, &mut zs)))
+            }
         });
     }
     group.finish();

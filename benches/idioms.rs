@@ -21,8 +21,9 @@ use shapegrad::{Gradients, Scalar, Tape};
 use interleave::run;
 
 use baseline::{
-    GRAPH_W, GRAPH_X, Net, NetGrads, Record, chain_by_hand, chain_var_c_by_hand, graph_by_hand,
-    graph_notebook_on_tape, graph_on_tape, graph_readme, graph_tuned,
+    GRAPH_W, GRAPH_X, Net, NetGrads, Record, chain_by_hand, chain_readme, chain_tuned,
+    chain_var_c_by_hand, graph_by_hand, graph_notebook_on_tape, graph_on_tape, graph_readme,
+    graph_tuned,
 };
 
 fn graphs() {
@@ -63,57 +64,21 @@ fn graphs() {
 fn net<T: Scalar, const N: usize, const H: usize, const O: usize>(name: &str) {
     let net = Net::<T, N, H, O>::new();
     let x = Net::<T, N, H, O>::input();
-    let mut tape = Tape::<T>::new();
-    let mut grads = Gradients::new();
-    let mut tape2 = Tape::<T>::new();
-    let mut grads2 = Gradients::new();
+    let (mut tape, mut grads) = (Tape::<T>::new(), Gradients::new());
+    let (mut tape2, mut grads2) = (Tape::<T>::new(), Gradients::new());
     let mut g = NetGrads::<T, N, H, O>::new();
     run(
         name,
         (1.0, ""),
         &mut [
-            (
-                "readme",
-                Box::new(|| {
-                    let tape = Tape::new();
-                    let (loss, v) = net.vars_on(&tape, black_box(x));
-                    let grads = loss.backward();
-                    black_box((
-                        loss.item(),
-                        grads.wrt(v.x),
-                        grads.wrt(v.b1),
-                        grads.wrt(v.b2),
-                    ));
-                    black_box(grads.wrt(v.w1));
-                    black_box(grads.wrt(v.w2));
-                }),
-            ),
+            ("readme", Box::new(|| net.step_readme(x))),
             (
                 "tuned",
-                Box::new(|| {
-                    tape.clear();
-                    let (loss, v) = net.vars_on(&tape, black_box(x));
-                    loss.backward_into(&mut grads);
-                    black_box((loss.item(), grads.slice(v.x), grads.slice(v.w1)));
-                    black_box((grads.slice(v.b1), grads.slice(v.w2), grads.slice(v.b2)));
-                }),
+                Box::new(|| net.step_tuned(x, &mut tape, &mut grads, false)),
             ),
             (
                 "tuned_wrt",
-                Box::new(|| {
-                    tape2.clear();
-                    let (loss, v) = net.vars_on(&tape2, black_box(x));
-                    loss.backward_into(&mut grads2);
-                    let grads = &grads2;
-                    black_box((
-                        loss.item(),
-                        grads.wrt(v.x),
-                        grads.wrt(v.b1),
-                        grads.wrt(v.b2),
-                    ));
-                    black_box(grads.wrt(v.w1));
-                    black_box(grads.wrt(v.w2));
-                }),
+                Box::new(|| net.step_tuned(x, &mut tape2, &mut grads2, true)),
             ),
             (
                 "by_hand",
@@ -134,94 +99,33 @@ fn nets() {
 }
 
 fn chains() {
+    chain_group::<true>("chain_var_c", (0.5, 1.0 - 1e-7, -1e-6));
+    chain_group::<false>("chain", (0.8, 1.5, -0.5));
+}
+
+/// One chain workload at every length: both idioms and the hand-written gradient.
+fn chain_group<const C_VAR: bool>(name: &str, params: (f64, f64, f64)) {
+    let (z0, cc, k) = params;
     for steps in [1_000usize, 10_000, 100_000, 1_000_000] {
-        let (z0, cc, k) = (0.5, 1.0 - 1e-7, -1e-6);
-        let mut tape = Tape::<f64>::new();
-        let mut grads = Gradients::new();
+        let (mut tape, mut grads) = (Tape::<f64>::new(), Gradients::new());
         let mut zs = Vec::with_capacity(steps);
         run(
-            &format!("chain_var_c/{steps}"),
+            &format!("{name}/{steps}"),
             (4.0 * steps as f64, "op"),
             &mut [
-                (
-                    "readme",
-                    Box::new(|| {
-                        let tape = Tape::new();
-                        let (x, c) = (
-                            tape.var_scalar(black_box(z0)),
-                            tape.var_scalar(black_box(cc)),
-                        );
-                        let mut z = x;
-                        for _ in 0..steps {
-                            z = z * c + z * z * k;
-                        }
-                        let grads = z.backward();
-                        black_box((z.item(), grads.wrt(x), grads.wrt(c)));
-                    }),
-                ),
+                ("readme", Box::new(|| chain_readme::<C_VAR>(params, steps))),
                 (
                     "tuned",
-                    Box::new(|| {
-                        tape.clear();
-                        let (x, c) = (
-                            tape.var_scalar(black_box(z0)),
-                            tape.var_scalar(black_box(cc)),
-                        );
-                        let mut z = x;
-                        for _ in 0..steps {
-                            z = z * c + z * z * k;
-                        }
-                        z.backward_into(&mut grads);
-                        black_box((z.item(), grads.slice(x), grads.slice(c)));
-                    }),
+                    Box::new(|| chain_tuned::<C_VAR>(params, steps, &mut tape, &mut grads)),
                 ),
                 (
                     "by_hand",
                     Box::new(|| {
-                        black_box(chain_var_c_by_hand(black_box(z0), cc, k, steps, &mut zs));
-                    }),
-                ),
-            ],
-        );
-    }
-    for steps in [1_000usize, 10_000, 100_000, 1_000_000] {
-        let (z0, cc, k) = (0.8, 1.5, -0.5);
-        let mut tape = Tape::<f64>::new();
-        let mut grads = Gradients::new();
-        let mut zs = Vec::with_capacity(steps);
-        run(
-            &format!("chain/{steps}"),
-            (4.0 * steps as f64, "op"),
-            &mut [
-                (
-                    "readme",
-                    Box::new(|| {
-                        let tape = Tape::new();
-                        let x = tape.var_scalar(black_box(z0));
-                        let mut z = x;
-                        for _ in 0..steps {
-                            z = z * cc + z * z * k;
+                        if C_VAR {
+                            black_box(chain_var_c_by_hand(black_box(z0), cc, k, steps, &mut zs));
+                        } else {
+                            black_box(chain_by_hand(black_box(z0), cc, k, steps, &mut zs));
                         }
-                        black_box((z.item(), z.backward().wrt(x)));
-                    }),
-                ),
-                (
-                    "tuned",
-                    Box::new(|| {
-                        tape.clear();
-                        let x = tape.var_scalar(black_box(z0));
-                        let mut z = x;
-                        for _ in 0..steps {
-                            z = z * cc + z * z * k;
-                        }
-                        z.backward_into(&mut grads);
-                        black_box((z.item(), grads.slice(x)));
-                    }),
-                ),
-                (
-                    "by_hand",
-                    Box::new(|| {
-                        black_box(chain_by_hand(black_box(z0), cc, k, steps, &mut zs));
                     }),
                 ),
             ],
