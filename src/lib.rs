@@ -63,7 +63,11 @@
 //!   ([`Tape::var_from_slice`], [`Tape::param_from_slice`]); a class index out of range in
 //!   [`loss::cross_entropy`]; recording on a tape from inside its
 //!   [`with_slice`](Tensor::with_slice) closure; a tape past 2³² − 1 scalars (clear it
-//!   between steps).
+//!   between steps); a part outside its tensor ([`at`](Tensor::at),
+//!   [`fixed_view`](Tensor::fixed_view), [`row`](Tensor::row), …; the message names the op,
+//!   the part and the shape); [`clamp`](Tensor::clamp) with `lo > hi` or a NaN bound. Ops
+//!   that can fail on values return `Option` instead ([`try_inverse`](Tensor::try_inverse),
+//!   [`solve`](Tensor::solve), [`cholesky`](Tensor::cholesky)), recording nothing on `None`.
 //!
 //! # How it works
 //!
