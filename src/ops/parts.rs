@@ -10,7 +10,20 @@ use super::Rule;
 use crate::{Scalar, Tensor};
 
 /// An index of one element: `i` (column-major, as nalgebra's `m[i]`; for a vector, its
-/// `i`-th entry) or `(i, j)` (row, column, as nalgebra's `m[(i, j)]`).
+/// `i`-th entry) or `(i, j)` (row, column, as nalgebra's `m[(i, j)]`), as
+/// [`Tensor::at`] takes it.
+///
+/// # Examples
+///
+/// ```
+/// use shapegrad::ElementIndex;
+///
+/// // in a 2×3 matrix, linear index 3 is row 1, column 1 (column-major)
+/// assert_eq!(3.row_col(2, 3), Some((1, 1)));
+/// assert_eq!((1, 2).row_col(2, 3), Some((1, 2)));
+/// assert_eq!((2, 0).row_col(2, 3), None);
+/// assert_eq!(6.row_col(2, 3), None);
+/// ```
 pub trait ElementIndex: Copy + std::fmt::Debug {
     /// The `(row, column)` of this index in an `rows×cols` matrix, if it is inside.
     fn row_col(self, rows: usize, cols: usize) -> Option<(usize, usize)>;
