@@ -413,3 +413,50 @@ mod tests {
         release();
     }
 }
+
+#[cfg(test)]
+mod threads {
+    use super::{held_bytes, release};
+    use crate::Tape;
+
+    #[test]
+    fn a_tape_and_gradients_dropped_on_another_thread_go_to_that_threads_pool() {
+        release();
+        let tape = Tape::<f64>::new();
+        let x = tape.var_scalar(3.0);
+        let grads = (x * x).backward();
+        assert_eq!(grads.wrt(x)[0], 6.0);
+        let kept_there = std::thread::spawn(move || {
+            release();
+            drop(grads);
+            drop(tape);
+            held_bytes()
+        })
+        .join()
+        .expect("the other thread");
+        assert!(kept_there > 0, "the other thread's pool took them");
+        assert_eq!(held_bytes(), 0, "this thread's pool did not");
+    }
+
+    #[test]
+    fn recycled_buffers_give_the_same_bits() {
+        // A tape made per call records into the previous call's buffers (stale values,
+        // stale stamps): the results must be those of fresh memory, call after call.
+        release();
+        let run = |z0: f64| {
+            let tape = Tape::<f64>::new();
+            let (x, c) = (tape.var_scalar(z0), tape.var_scalar(0.999));
+            let mut z = x;
+            for _ in 0..300 {
+                z = z * c + z * z * -1e-3;
+            }
+            let g = z.backward();
+            (z.item(), g.wrt(x)[0], g.wrt(c)[0])
+        };
+        let first = [run(0.5), run(-0.25), run(0.75)];
+        for _ in 0..300 {
+            // more walks than a stamp byte counts (255), so the stamps wrap on reused buffers
+            assert_eq!([run(0.5), run(-0.25), run(0.75)], first);
+        }
+    }
+}
