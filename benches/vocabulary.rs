@@ -92,91 +92,62 @@ where
     });
     let spd = a * a.transpose() + SMatrix::identity();
     let b = SVector::<f64, N>::from_fn(|i, _| (i as f64 * 0.7).cos());
-    run(
-        &format!("solve/{N}"),
-        (1.0, ""),
-        &mut [
-            (
-                "readme",
-                Box::new(|| {
-                    let tape = Tape::new();
-                    let (at, bt) = (tape.var(black_box(a)), tape.var(black_box(b)));
-                    let g = at.solve(bt).expect("invertible").sum().backward();
-                    black_box((g.wrt(at), g.wrt(bt)));
-                }),
-            ),
-            (
-                "op_alone",
-                Box::new(|| {
-                    black_box(black_box(a).lu().solve(&black_box(b)));
-                }),
-            ),
-        ],
+    versus(
+        format!("solve/{N}"),
+        || {
+            let tape = Tape::new();
+            let (at, bt) = (tape.var(black_box(a)), tape.var(black_box(b)));
+            let g = at.solve(bt).expect("invertible").sum().backward();
+            black_box((g.wrt(at), g.wrt(bt)));
+        },
+        || {
+            black_box(black_box(a).lu().solve(&black_box(b)));
+        },
     );
-    run(
-        &format!("determinant/{N}"),
-        (1.0, ""),
-        &mut [
-            (
-                "readme",
-                Box::new(|| {
-                    let tape = Tape::new();
-                    let at = tape.var(black_box(a));
-                    black_box(at.determinant().backward().wrt(at));
-                }),
-            ),
-            (
-                "op_alone",
-                Box::new(|| {
-                    black_box(black_box(a).determinant());
-                }),
-            ),
-        ],
+    versus(
+        format!("determinant/{N}"),
+        || {
+            let tape = Tape::new();
+            let at = tape.var(black_box(a));
+            black_box(at.determinant().backward().wrt(at));
+        },
+        || {
+            black_box(black_box(a).determinant());
+        },
     );
-    run(
-        &format!("try_inverse/{N}"),
-        (1.0, ""),
-        &mut [
-            (
-                "readme",
-                Box::new(|| {
-                    let tape = Tape::new();
-                    let at = tape.var(black_box(a));
-                    black_box(
-                        at.try_inverse()
-                            .expect("invertible")
-                            .sum()
-                            .backward()
-                            .wrt(at),
-                    );
-                }),
-            ),
-            (
-                "op_alone",
-                Box::new(|| {
-                    black_box(black_box(a).try_inverse());
-                }),
-            ),
-        ],
+    versus(
+        format!("try_inverse/{N}"),
+        || {
+            let tape = Tape::new();
+            let at = tape.var(black_box(a));
+            let inv = at.try_inverse().expect("invertible");
+            black_box(inv.sum().backward().wrt(at));
+        },
+        || {
+            black_box(black_box(a).try_inverse());
+        },
     );
+    versus(
+        format!("cholesky/{N}"),
+        || {
+            let tape = Tape::new();
+            let at = tape.var(black_box(spd));
+            black_box(at.cholesky().expect("SPD").sum().backward().wrt(at));
+        },
+        || {
+            black_box(black_box(spd).cholesky().map(|c| c.l()));
+        },
+    );
+}
+
+/// One linear-algebra workload: the gradient in the README idiom next to nalgebra's op alone.
+fn versus(name: String, readme: impl FnMut(), op_alone: impl FnMut()) {
     run(
-        &format!("cholesky/{N}"),
+        &name,
         (1.0, ""),
         &mut [
-            (
-                "readme",
-                Box::new(|| {
-                    let tape = Tape::new();
-                    let at = tape.var(black_box(spd));
-                    black_box(at.cholesky().expect("SPD").sum().backward().wrt(at));
-                }),
-            ),
-            (
-                "op_alone",
-                Box::new(|| {
-                    black_box(black_box(spd).cholesky().map(|c| c.l()));
-                }),
-            ),
+            ("readme", Box::new(readme)),
+            ("op_alone", Box::new(op_alone)),
         ],
     );
 }

@@ -97,31 +97,28 @@ fn svg(poses: &[Vector3<f64>], path: &[Vector2<f64>], targets: &[Vector2<f64>]) 
         r##"<circle cx="{cx}" cy="{cy}" r="{}" fill="none" stroke="#ddd"/>"##,
         2.4 * scale
     );
-    for q in poses {
-        let points: Vec<String> = joints(q)
+    // an SVG `points` list of positions
+    let points = |ps: &[Vector2<f64>]| -> String {
+        let xy: Vec<String> = ps
             .iter()
             .map(|&p| {
                 let (x, y) = px(p);
                 format!("{x:.1},{y:.1}")
             })
             .collect();
+        xy.join(" ")
+    };
+    for q in poses {
         let _ = writeln!(
             s,
             r##"<polyline points="{}" fill="none" stroke="#888" stroke-width="3"/>"##,
-            points.join(" ")
+            points(&joints(q))
         );
     }
-    let trail: Vec<String> = path
-        .iter()
-        .map(|&p| {
-            let (x, y) = px(p);
-            format!("{x:.1},{y:.1}")
-        })
-        .collect();
     let _ = writeln!(
         s,
         r##"<polyline points="{}" fill="none" stroke="#36c" stroke-width="1.5"/>"##,
-        trail.join(" ")
+        points(path)
     );
     for &t in targets {
         let (x, y) = px(t);

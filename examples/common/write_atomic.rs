@@ -1,19 +1,25 @@
-//! Writing an output file whole or not at all, shared by the examples that draw SVGs
+//! Writing an output file whole or not at all, shared by every example that writes files
 //! (`#[path]`-included; each example is its own crate).
 
 use std::fs;
 use std::io::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Writes `text` to `path` through a temporary file in the same directory and a rename, so
-/// `path` is never left half-written; the temporary file is removed on failure.
+/// `path` is never left half-written or stale; the temporary file is removed on failure.
 pub fn write_atomic(path: &Path, text: &str) -> Result<(), String> {
-    let dir = path.parent().unwrap_or(Path::new("."));
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
     let name = path
         .file_name()
-        .map(|n| n.to_string_lossy())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
+        .ok_or_else(|| format!("{}: not a file path", path.display()))?;
+    let tmp = dir.join(format!(
+        ".{}.tmp{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
     let result = (|| {
         let mut f = fs::File::create(&tmp)?;
         f.write_all(text.as_bytes())?;

@@ -3,8 +3,7 @@
 
 use std::fmt::Write as _;
 use std::fs;
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use nalgebra::{Matrix2x4, Matrix4x3, SMatrix, Vector2, Vector3, Vector4};
 use shapegrad::{Scalar, Tape, Tensor};
@@ -413,33 +412,6 @@ pub(crate) fn summary(answer: &Json) -> String {
         }
     }
     s
-}
-
-/// Writes `text` to `path` through a temporary file in the same directory and a rename, so
-/// `path` is never left half-written or stale.
-pub(crate) fn write_atomic(path: &Path, text: &str) -> Result<(), String> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .ok_or_else(|| format!("{}: not a file path", path.display()))?;
-    let tmp = dir.join(format!(
-        ".{}.tmp{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = (|| {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)
-    })();
-    result.map_err(|e| {
-        let _ = fs::remove_file(&tmp);
-        format!("cannot write {}: {e}", path.display())
-    })
 }
 
 /// Reads a whole input file, naming it in the error.

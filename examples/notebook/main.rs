@@ -17,6 +17,8 @@ mod json;
 mod samples;
 #[cfg(test)]
 mod tests;
+#[path = "../common/write_atomic.rs"]
+mod write_atomic;
 #[cfg(test)]
 mod summary_tests {
     use super::{COMPUTES, described};
@@ -148,7 +150,7 @@ fn run(inputs1: &Path, inputs2: &Path, out: &Path) -> Result<(String, Vec<String
     let entries1 = answer::parse_inputs1(&name1, &answer::read(inputs1)?)?;
     let entries2 = answer::parse_inputs2(&name2, &answer::read(inputs2)?)?;
     let result = answer::compute(&entries1, &entries2);
-    answer::write_atomic(out, &json::to_string(&result))?;
+    write_atomic::write_atomic(out, &json::to_string(&result))?;
     Ok((answer::summary(&result), answer::non_finite_report(&result)))
 }
 

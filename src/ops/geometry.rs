@@ -4,6 +4,11 @@
 use super::{Rule, elementwise};
 use crate::{Scalar, Tensor};
 
+/// `Σ xᵢ²`, in order: the forward of `norm_squared`, `norm` and `normalize`.
+fn sum_of_squares<T: Scalar>(x: &[T]) -> T {
+    x.iter().fold(T::zero(), |s, &v| s + v * v)
+}
+
 /// # Geometry
 impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// `‖x‖² = Σ xᵢⱼ²` (1×1), as nalgebra's `norm_squared`. Backward: `∂x += 2∂y·x`.
@@ -26,7 +31,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
             let g = r.grad_out[0] * crate::scalar::lit(2.0);
             r.grad_x.add(r.x.iter().map(|&x| g * x));
         }
-        let forward = |x: &[T], out: &mut [T]| out[0] = x.iter().fold(T::zero(), |s, &v| s + v * v);
+        let forward = |x: &[T], out: &mut [T]| out[0] = sum_of_squares(x);
         self.record_unary::<1, 1>(0, forward, backward::<T, R, C>)
     }
 
@@ -62,8 +67,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
                     .map(|&x| if zero { T::zero() } else { g * (x / n) }),
             );
         }
-        let forward =
-            |x: &[T], out: &mut [T]| out[0] = x.iter().fold(T::zero(), |s, &v| s + v * v).sqrt();
+        let forward = |x: &[T], out: &mut [T]| out[0] = sum_of_squares(x).sqrt();
         self.record_unary::<1, 1>(0, forward, backward::<T, R, C>)
     }
 
@@ -103,7 +107,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
             r.grad_x.add(terms);
         }
         let forward = |x: &[T], out: &mut [T]| {
-            let n = x.iter().fold(T::zero(), |s, &v| s + v * v).sqrt();
+            let n = sum_of_squares(x).sqrt();
             let (y, aux) = out.split_at_mut(R * C);
             elementwise(x, y, |v| v / n);
             aux[0] = n;

@@ -39,10 +39,14 @@ where
             let (r0, r1, c0, c1) = ((i + 1) % 3, (i + 2) % 3, (j + 1) % 3, (j + 2) % 3);
             at(r0, c0) * at(r1, c1) - at(r0, c1) * at(r1, c0)
         }),
-        _ => match a.try_inverse() {
-            Some(inv) => inv.transpose() * a.determinant(),
-            None => SMatrix::from_element(T::zero() / T::zero()),
-        },
+        _ => {
+            // one factorisation for both the inverse and the determinant
+            let lu = a.lu();
+            match lu.try_inverse() {
+                Some(inv) => inv.transpose() * lu.determinant(),
+                None => SMatrix::from_element(T::zero() / T::zero()),
+            }
+        }
     }
 }
 
