@@ -1,8 +1,8 @@
 //! The cost of one Hessian-vector product (forward-over-reverse on `Dual64`) relative to one
 //! gradient, on the two-layer net `Σ σ(W2 σ(W1 x + b1) + b2)` at sizes (3, 4, 2) and
-//! (16, 32, 8). Needs the `hessian` feature:
+//! (16, 32, 8). Needs the `dual` feature:
 //!
-//! `cargo bench --features hessian --bench higher_order`
+//! `cargo bench --features dual --bench higher_order`
 //!
 //! Two measurements per size:
 //! - `x/…`: with respect to the input `x`, through the public API: `hvp(&net, &x, &v)` against

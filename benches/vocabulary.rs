@@ -20,7 +20,7 @@ mod models;
 use std::hint::black_box;
 
 use nalgebra::{Const, DimMin, SMatrix, SVector, Vector2, Vector3};
-use shapegrad::{Tape, jacobian};
+use shapegrad::Tape;
 
 use interleave::run;
 use models::{G_OVER_L, H, LINKS, STEPS, U_MAX, cost as pendulum_cost, hand};
@@ -181,7 +181,7 @@ fn main() {
             grad.as_slice(),
             arm_by_hand(&q, &t).1.as_slice(),
         );
-        let j = jacobian(hand(qv), qv);
+        let j = hand(qv).jacobian(qv);
         assert_close(
             "arm Jacobian",
             j.as_slice(),
@@ -223,7 +223,7 @@ fn main() {
                 Box::new(|| {
                     let tape = Tape::new();
                     let qv = tape.var(black_box(q));
-                    black_box(jacobian(hand(qv), qv));
+                    black_box(hand(qv).jacobian(qv));
                 }),
             ),
             (

@@ -24,7 +24,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use nalgebra::{Vector2, Vector3};
-use shapegrad::{Tape, jacobian};
+use shapegrad::Tape;
 
 use models::{LINKS, hand};
 use write_atomic::write_atomic;
@@ -42,7 +42,7 @@ fn joints(q: &Vector3<f64>) -> [Vector2<f64>; 4] {
 
 /// One reach: damped Gauss–Newton from `q` towards `target`. Each step solves
 /// `(JᵀJ + λI) Δ = −Jᵀr` with `r` the hand's offset from the target and `J = ∂r/∂q` from
-/// [`jacobian`] (two reverse sweeps over one recording); `λ` shrinks after a step that
+/// [`Tensor::jacobian`](shapegrad::Tensor::jacobian) (two reverse sweeps over one recording); `λ` shrinks after a step that
 /// lowers `‖r‖` and grows after one that does not (which is then undone).
 fn reach(
     mut q: Vector3<f64>,
@@ -54,7 +54,7 @@ fn reach(
         let tape = Tape::new();
         let qv = tape.var(*q);
         let r = hand(qv) - tape.constant(target);
-        (r.value(), jacobian(r, qv))
+        (r.value(), r.jacobian(qv))
     };
     let (mut r, mut j) = residual(&q);
     let mut iterations = 0;

@@ -1,68 +1,205 @@
-//! [`jacobian`]: the full Jacobian of a recorded vector function, one reverse sweep per output.
+//! Jacobians: of a recorded output ([`Tensor::jacobian`], reverse sweeps), and of a
+//! [`VectorFn`] in the cheaper mode ([`jacobian`]) or in a chosen one ([`jacobian_reverse`],
+//! [`jacobian_forward`] with the feature `dual`).
+//!
+//! Reverse mode records `f` once and walks it back once per output (`M` walks); forward mode
+//! runs `f` once on dual numbers carrying `N` derivative lanes (num-dual's `DualSVec64<N>`),
+//! so every value on the tape is `a + Σⱼ ȧⱼ εⱼ` and the outputs' lanes are the Jacobian's
+//! columns. Residual problems are tall (`M ≫ N`), where forward mode is the cheaper.
 
-use nalgebra::SMatrix;
+use nalgebra::{SMatrix, SVector};
 
 use crate::tape::same_tape;
-use crate::{Gradients, Scalar, Tensor};
+use crate::{Gradients, Scalar, Tape, Tensor, VectorFn};
 
-/// The Jacobian `J = ∂y/∂x` (`M×N`, `Jᵢⱼ = ∂yᵢ/∂xⱼ`) of an output `y` (`M×1`) recorded on
-/// the same tape as the input `x` (`N×1`).
+/// Forward mode's widest input in [`jacobian`]'s choice: past it, the `N` lanes every value
+/// on the tape carries (and every 1×1 handle holds) cost more memory traffic than the lanes
+/// save, and reverse mode is taken whatever `M` is.
+#[cfg_attr(not(feature = "dual"), allow(dead_code))]
+const FORWARD_MAX_LANES: usize = 32;
+
+/// `f(x)` and its Jacobian `J = ∂f/∂x` (`M×N`, `Jᵢⱼ = ∂fᵢ/∂xⱼ`), in the cheaper mode.
 ///
-/// Row `i` is the gradient of `yᵢ`: one reverse sweep seeded with the unit vector `eᵢ`
-/// (the vector-Jacobian product `eᵢᵀ·∂y/∂x`, as [`Tensor::backward_with`] computes it), so the
-/// cost is `M` backward walks over one recording, with one gradient buffer reused across the
-/// sweeps. Nothing is recorded: the tape can be used further afterwards. Rows are zero for
-/// outputs that do not depend on `x`, and the whole matrix is zero if `x` is a
-/// [constant](crate::Tape::constant).
+/// The rule, decided from the types alone: with the feature `dual`, **forward mode**
+/// ([`jacobian_forward`]: one pass on `N`-lane dual numbers) when `N ≤ M` and `N ≤ 32`;
+/// otherwise **reverse mode** ([`jacobian_reverse`]: one recording, `M` reverse walks).
+/// Without the feature, always reverse mode. Both modes compute the same derivatives by the
+/// same rules and agree to rounding (the registry test checks every op); they need not agree
+/// bit for bit, since forward mode sums a chain rule's terms in the other order.
+/// `docs/least-squares.md` measures both.
 ///
-/// For a wide Jacobian (`M` much larger than `N`) the `M` sweeps cost more than `N` forward
-/// passes would; shapegrad has reverse mode only.
+/// `f` is written once, generic over the scalar: see [`VectorFn`].
 ///
-/// # Panics
+/// # Examples
 ///
-/// If `y` and `x` are on different tapes.
+/// `f(x) = (x₀x₁, sin x₀, x₁²)`:
+///
+/// ```
+/// use nalgebra::{Matrix3x2, Vector2, Vector3};
+/// use shapegrad::{Scalar, Tensor, VectorFn, jacobian};
+///
+/// struct F;
+/// impl VectorFn<2, 3> for F {
+///     fn eval<'t, T: Scalar>(&self, x: Tensor<'t, 2, 1, T>) -> Tensor<'t, 3, 1, T> {
+///         let (x0, x1) = (x.at(0), x.at(1));
+///         Tensor::from_scalars([x0 * x1, x0.sin(), x1 * x1])
+///     }
+/// }
+///
+/// let (y, j) = jacobian(&F, &Vector2::new(0.5, 2.0));
+/// assert_eq!(y, Vector3::new(1.0, 0.5f64.sin(), 4.0));
+/// assert_eq!(j, Matrix3x2::new(2.0, 0.5, 0.5f64.cos(), 0.0, 0.0, 4.0));
+/// ```
+pub fn jacobian<F: VectorFn<N, M>, const N: usize, const M: usize>(
+    f: &F,
+    x: &SVector<f64, N>,
+) -> (SVector<f64, M>, SMatrix<f64, M, N>) {
+    #[cfg(feature = "dual")]
+    if N <= M && N <= FORWARD_MAX_LANES {
+        return jacobian_forward(f, x);
+    }
+    jacobian_reverse(f, x)
+}
+
+/// `f(x)` and its Jacobian in reverse mode: `f` recorded once on an `f64` tape, then `M`
+/// reverse walks, walk `i` seeded with the unit vector `eᵢ` (row `i` is `∇fᵢ`).
+///
+/// The cost is one recording and `M` walks: the mode for wide Jacobians (`M < N`), and for
+/// any shape without the feature `dual`. See [`jacobian`] for the choice between modes.
+///
+/// # Examples
+///
+/// `f(x) = Σᵢ xᵢ²` as a 1-vector: the Jacobian is the gradient `2xᵀ`, by one walk.
+///
+/// ```
+/// use nalgebra::{RowVector3, Vector1, Vector3};
+/// use shapegrad::{Scalar, Tensor, VectorFn, jacobian_reverse};
+///
+/// struct SumOfSquares;
+/// impl VectorFn<3, 1> for SumOfSquares {
+///     fn eval<'t, T: Scalar>(&self, x: Tensor<'t, 3, 1, T>) -> Tensor<'t, 1, 1, T> {
+///         (x * x).sum()
+///     }
+/// }
+///
+/// let (y, j) = jacobian_reverse(&SumOfSquares, &Vector3::new(1.0, -2.0, 0.5));
+/// assert_eq!(y, Vector1::new(5.25));
+/// assert_eq!(j, RowVector3::new(2.0, -4.0, 1.0));
+/// ```
+pub fn jacobian_reverse<F: VectorFn<N, M>, const N: usize, const M: usize>(
+    f: &F,
+    x: &SVector<f64, N>,
+) -> (SVector<f64, M>, SMatrix<f64, M, N>) {
+    let tape = Tape::new();
+    let xt = tape.var(*x);
+    let y = f.eval(xt);
+    (y.value(), y.jacobian(xt))
+}
+
+/// `f(x)` and its Jacobian in forward mode: `f` run once on num-dual's `DualSVec64<N>`, the
+/// input's lane `j` seeded with `eⱼ`, so each output's `N` lanes are its row of the
+/// Jacobian. Feature `dual`.
+///
+/// The cost is one pass with every scalar operation on `N + 1` `f64`s: the mode for tall
+/// Jacobians (`M ≥ N`: residuals of a least-squares fit). Nothing is walked back, so `x` is
+/// recorded as a constant and no op keeps gradient flags. See [`jacobian`] for the choice.
 ///
 /// # Examples
 ///
 /// ```
 /// use approx::assert_relative_eq;
-/// use nalgebra::{Matrix2x3, Vector3};
-/// use shapegrad::{Tape, jacobian};
+/// use nalgebra::{Matrix3x2, Vector2, Vector3};
+/// use shapegrad::{Scalar, Tensor, VectorFn, jacobian_forward};
 ///
-/// // y = exp(W x): ∂y/∂x = diag(exp(W x))·W
-/// let w = Matrix2x3::new(1.0, 2.0, 3.0, -1.0, 0.5, 0.25);
-/// let tape = Tape::new();
-/// let x = tape.var(Vector3::new(0.1, -0.2, 0.3));
-/// let y = tape.constant(w).matmul(x).exp();
-/// let j = jacobian(y, x);
-/// let e = y.value();
-/// assert_relative_eq!(j, Matrix2x3::from_fn(|i, k| e[i] * w[(i, k)]), max_relative = 1e-15);
+/// // f(x) = exp(A x) for a 3×2 data matrix A: J = diag(exp(A x))·A
+/// struct ExpLinear(Matrix3x2<f64>);
+/// impl VectorFn<2, 3> for ExpLinear {
+///     fn eval<'t, T: Scalar>(&self, x: Tensor<'t, 2, 1, T>) -> Tensor<'t, 3, 1, T> {
+///         x.tape().constant(self.0.map(nalgebra::convert)).matmul(x).exp()
+///     }
+/// }
+///
+/// let a = Matrix3x2::new(1.0, 2.0, -1.0, 0.5, 0.25, 0.0);
+/// let x = Vector2::new(0.3, -0.1);
+/// let (y, j) = jacobian_forward(&ExpLinear(a), &x);
+/// let e: Vector3<f64> = (a * x).map(f64::exp);
+/// assert_relative_eq!(y, e, max_relative = 1e-15);
+/// assert_relative_eq!(j, Matrix3x2::from_fn(|i, k| e[i] * a[(i, k)]), max_relative = 1e-15);
 /// ```
-pub fn jacobian<'t, const M: usize, const N: usize, T: Scalar>(
-    y: Tensor<'t, M, 1, T>,
-    x: Tensor<'t, N, 1, T>,
-) -> SMatrix<T, M, N> {
-    same_tape("jacobian", y.tape(), x.tape());
-    let mut j = SMatrix::<T, M, N>::zeros();
-    let mut grads = Gradients::new();
-    let mut seed = vec![T::zero(); M];
-    for i in 0..M {
-        // row i = eᵢᵀ·∂y/∂x
-        seed[i] = T::one();
-        y.tape().backward_from(y.operand(), &seed, &mut grads);
-        seed[i] = T::zero();
-        if let Some(g) = grads.slice(x) {
-            for (k, &gk) in g.iter().enumerate() {
-                j[(i, k)] = gk;
+#[cfg(feature = "dual")]
+pub fn jacobian_forward<F: VectorFn<N, M>, const N: usize, const M: usize>(
+    f: &F,
+    x: &SVector<f64, N>,
+) -> (SVector<f64, M>, SMatrix<f64, M, N>) {
+    use num_dual::{DualSVec64, Derivative};
+    let tape = Tape::<DualSVec64<N>>::new();
+    let seeded = SVector::<DualSVec64<N>, N>::from_fn(|j, _| {
+        DualSVec64::new(x[j], Derivative::some(SVector::from_fn(|k, _| f64::from(k == j))))
+    });
+    let y = f.eval(tape.constant(seeded));
+    let y = y.value();
+    // an output whose lanes are `None` does not depend on x: its row is zero
+    let j = SMatrix::from_fn(|i, k| y[i].eps.0.map_or(0.0, |lanes| lanes[k]));
+    (y.map(|d| d.re), j)
+}
+
+/// # Jacobians
+impl<'t, const M: usize, T: Scalar> Tensor<'t, M, 1, T> {
+    /// The Jacobian `J = ∂self/∂x` (`M×N`, `Jᵢⱼ = ∂selfᵢ/∂xⱼ`) of this recorded `M`-vector
+    /// with respect to the `N`-vector `x` on the same tape.
+    ///
+    /// Row `i` is the gradient of `selfᵢ`: one reverse walk seeded with the unit vector `eᵢ`
+    /// (the vector-Jacobian product `eᵢᵀ·∂self/∂x`, as [`Tensor::backward_with`] computes
+    /// it), so the cost is `M` walks over one recording, with one gradient buffer reused
+    /// across them. Nothing is recorded: the tape can be used further afterwards. Rows are
+    /// zero for outputs that do not depend on `x`, and the whole matrix is zero if `x` is a
+    /// [constant](crate::Tape::constant). For a function written as a [`VectorFn`],
+    /// [`jacobian`] picks between this and forward mode.
+    ///
+    /// # Panics
+    ///
+    /// If `self` and `x` are on different tapes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use approx::assert_relative_eq;
+    /// use nalgebra::{Matrix2x3, Vector3};
+    /// use shapegrad::Tape;
+    ///
+    /// // y = exp(W x): ∂y/∂x = diag(exp(W x))·W
+    /// let w = Matrix2x3::new(1.0, 2.0, 3.0, -1.0, 0.5, 0.25);
+    /// let tape = Tape::new();
+    /// let x = tape.var(Vector3::new(0.1, -0.2, 0.3));
+    /// let y = tape.constant(w).matmul(x).exp();
+    /// let j = y.jacobian(x);
+    /// let e = y.value();
+    /// assert_relative_eq!(j, Matrix2x3::from_fn(|i, k| e[i] * w[(i, k)]), max_relative = 1e-15);
+    /// ```
+    #[track_caller]
+    pub fn jacobian<const N: usize>(self, x: Tensor<'t, N, 1, T>) -> SMatrix<T, M, N> {
+        same_tape("jacobian", self.tape(), x.tape());
+        let mut j = SMatrix::<T, M, N>::zeros();
+        let mut grads = Gradients::new();
+        let mut seed = SVector::<T, M>::zeros();
+        for i in 0..M {
+            // row i = eᵢᵀ·∂y/∂x
+            seed[i] = T::one();
+            self.tape()
+                .backward_from(self.operand(), seed.as_slice(), &mut grads);
+            seed[i] = T::zero();
+            if let Some(g) = grads.slice(x) {
+                for (k, &gk) in g.iter().enumerate() {
+                    j[(i, k)] = gk;
+                }
             }
         }
+        j
     }
-    j
 }
 
 #[cfg(test)]
 mod tests {
-    use super::jacobian;
     use crate::Tape;
     use nalgebra::{Matrix2, Vector2};
 
@@ -75,10 +212,10 @@ mod tests {
         let swap = tape.constant(Matrix2::new(0.0, 1.0, 1.0, 0.0));
         let mask = tape.constant(Vector2::new(1.0, 0.0));
         let y = x * swap.matmul(x) * mask + tape.constant(Vector2::new(0.0, 3.0));
-        assert_eq!(jacobian(y, x), Matrix2::new(5.0, 2.0, 0.0, 0.0));
+        assert_eq!(y.jacobian(x), Matrix2::new(5.0, 2.0, 0.0, 0.0));
         // x a constant: no gradient anywhere
         let c = tape.constant(Vector2::new(2.0, 5.0));
-        assert_eq!(jacobian(c * c, c), Matrix2::zeros());
+        assert_eq!((c * c).jacobian(c), Matrix2::zeros());
     }
 
     #[test]
@@ -87,6 +224,6 @@ mod tests {
         let (t1, t2) = (Tape::<f64>::new(), Tape::<f64>::new());
         let x = t1.var(Vector2::new(1.0, 2.0));
         let z = t2.var(Vector2::new(1.0, 2.0));
-        let _ = jacobian(x.exp(), z);
+        let _ = x.exp().jacobian(z);
     }
 }

@@ -101,13 +101,16 @@
 //!
 //! # Beyond first derivatives
 //!
-//! - [`jacobian`]`(y, x)`: the `M×N` Jacobian of a recorded `M`-vector `y` with respect to an
-//!   `N`-vector `x`, by `M` reverse sweeps over one recording.
+//! - [`jacobian`]`(&f, &x)`: `f(x)` and the `M×N` Jacobian of a [`VectorFn`] `f: ℝᴺ → ℝᴹ`,
+//!   in forward mode for tall Jacobians (`N ≤ M`, feature `dual`: one pass on `N`-lane dual
+//!   numbers) and reverse mode otherwise; [`jacobian_reverse`] and `jacobian_forward` pick a
+//!   mode explicitly, and [`Tensor::jacobian`] is the Jacobian of an output already recorded,
+//!   by `M` reverse sweeps.
 //! - [`check_gradient`]: shapegrad's gradient of a function against central finite
 //!   differences, with `torch.autograd.gradcheck`'s defaults, returning a
 //!   [`GradCheckReport`]; [`GradCheck`] changes the step and tolerances, and
 //!   [`check_gradient_with`] checks a gradient given as a plain function.
-//! - With the cargo feature `hessian`: `hvp(f, x, v)` returns `(f(x), ∇f(x), H(x)·v)` by
+//! - With the cargo feature `dual`: `hvp(f, x, v)` returns `(f(x), ∇f(x), H(x)·v)` by
 //!   forward-over-reverse (the tape run on `num_dual::Dual64` dual numbers), and
 //!   `hessian(f, x)` the full Hessian by `N` such products.
 //!
@@ -232,7 +235,7 @@
 mod check;
 mod engine;
 mod gradients;
-#[cfg(feature = "hessian")]
+#[cfg(feature = "dual")]
 mod hessian;
 mod jacobian;
 pub mod loss;
@@ -244,15 +247,18 @@ mod scalar;
 mod scalar_fn;
 mod tape;
 mod tensor;
+mod vector_fn;
 #[cfg(test)]
 mod testutil;
 
 pub use check::{GradCheck, GradCheckReport, check_gradient, check_gradient_with};
 pub use gradients::Gradients;
-#[cfg(feature = "hessian")]
+#[cfg(feature = "dual")]
 pub use hessian::{hessian, hvp};
-pub use jacobian::jacobian;
-#[cfg(feature = "hessian")]
+#[cfg(feature = "dual")]
+pub use jacobian::jacobian_forward;
+pub use jacobian::{jacobian, jacobian_reverse};
+#[cfg(feature = "dual")]
 pub use num_dual;
 pub use ops::{CustomOp, CustomOp2, ElementIndex};
 pub use param::Param;
@@ -260,6 +266,7 @@ pub use scalar::Scalar;
 pub use scalar_fn::ScalarFn;
 pub use tape::Tape;
 pub use tensor::Tensor;
+pub use vector_fn::VectorFn;
 
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]

@@ -375,7 +375,7 @@ fn registry_covers_the_op_table() {
 /// Step of the central difference of the gradient: `H·v ≈ (∇f(x + hv) − ∇f(x − hv)) / 2h`.
 /// Truncation is `h²·|∂³(∇f)|/6` and rounding `ε·|∇f|/h`; `h = 1e-5` balances them near
 /// `1e-10` relative for the functions here.
-#[cfg(feature = "hessian")]
+#[cfg(feature = "dual")]
 const H_STEP: f64 = 1e-5;
 
 /// H·v against finite differences of the f64 gradient, relative to the vector's scale:
@@ -384,10 +384,10 @@ const H_STEP: f64 = 1e-5;
 /// (`powi(-2)` on 1×1), ~7× below the tolerance. A rule that is wrong on duals (a branch that drops the ε part, a
 /// derivative stored without it) is off by O(|H·v|), and every entry has a case with
 /// |H·v| > 1e-2 (asserted).
-#[cfg(feature = "hessian")]
+#[cfg(feature = "dual")]
 const HVP_FD_TOL: f64 = 1e-7;
 
-#[cfg(feature = "hessian")]
+#[cfg(feature = "dual")]
 fn scaled_error(got: &[f64], want: &[f64]) -> f64 {
     assert_eq!(got.len(), want.len());
     let scale = want.iter().fold(1.0_f64, |m, w| m.max(w.abs()));
@@ -397,7 +397,7 @@ fn scaled_error(got: &[f64], want: &[f64]) -> f64 {
         .fold(0.0, f64::max)
 }
 
-#[cfg(feature = "hessian")]
+#[cfg(feature = "dual")]
 #[test]
 fn hvp_on_duals_every_op_every_shape() {
     // hvp runs each case's rules on num_dual::Dual64 (forward over reverse): the real parts

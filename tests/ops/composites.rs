@@ -1,7 +1,7 @@
 //! Functions of several ops where one tensor reaches the output along paths through
 //! different ops (the registry's `Form::Reused` reuses a leaf around one op; these reuse it
 //! across ops): each is a `ScalarFn`, checked by the public `GradCheck` (tight tolerances, as
-//! in `checks.rs`), in f32 against f64, and with `--features hessian` H·v against finite
+//! in `checks.rs`), in f32 against f64, and with `--features dual` H·v against finite
 //! differences of the gradient.
 
 use nalgebra::{Matrix2x3, Matrix3x4, SMatrix, Vector3};
@@ -42,7 +42,7 @@ fn check<F: ScalarFn<R, C>, const R: usize, const C: usize>(
         );
     }
 
-    #[cfg(feature = "hessian")]
+    #[cfg(feature = "dual")]
     {
         // H·v along v = (1, −½, ¾, …) against central differences of the gradient, h = 1e-5,
         // relative to the vector's scale (as `checks::HVP_FD_TOL`)

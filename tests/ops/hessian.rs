@@ -1,5 +1,5 @@
 //! Hessian-vector products and Hessians by forward-over-reverse (the tape on `Dual64`,
-//! `--features hessian`): against the exact `(A + Aᵀ)v` of a quadratic form, against central
+//! `--features dual`): against the exact `(A + Aᵀ)v` of a quadratic form, against central
 //! differences of the gradient for the notebook's graph function, against a hand-derived
 //! Hessian of that graph function, and the symmetry of full Hessians. (H·v of every op
 //! against finite differences is checked through the registry in `checks.rs`.)

@@ -1,9 +1,9 @@
-//! `jacobian(y, x)`: M reverse sweeps on one recording, against closed forms and central
+//! `y.jacobian(x)`: M reverse sweeps on one recording, against closed forms and central
 //! finite differences, in f64 and f32.
 
 use approx::assert_relative_eq;
 use nalgebra::{Matrix2x3, Matrix3, Matrix4x3, SMatrix, Vector3, Vector4};
-use shapegrad::{Scalar, Tape, Tensor, jacobian};
+use shapegrad::{Scalar, Tape, Tensor};
 
 /// An f64 constant as `T`.
 fn k<T: Scalar>(v: f64) -> T {
@@ -25,7 +25,7 @@ fn linear_map_gives_its_matrix<T: Scalar>() {
     let tape = Tape::<T>::new();
     let x = tape.var(Vector3::new(k(0.3), k(-0.2), k(1.1)));
     let y = tape.constant(w).matmul(x);
-    assert_eq!(jacobian(y, x), w);
+    assert_eq!(y.jacobian(x), w);
 }
 
 #[test]
@@ -40,10 +40,10 @@ fn elementwise_exp_gives_diagonal<T: Scalar>() {
     let x = tape.var(Vector4::new(k(0.5), k(-1.0), k(2.0), k(0.0)));
     let y = x.exp();
     let want = SMatrix::<T, 4, 4>::from_diagonal(&y.value());
-    assert_eq!(jacobian(y, x), want);
+    assert_eq!(y.jacobian(x), want);
     // x used twice: ∂(x ⊙ x)/∂x = diag(2x)
     let want = SMatrix::<T, 4, 4>::from_diagonal(&(x.value() * k::<T>(2.0)));
-    assert_eq!(jacobian(x * x, x), want);
+    assert_eq!((x * x).jacobian(x), want);
 }
 
 #[test]
@@ -60,7 +60,7 @@ fn log_softmax_gives_identity_minus_ones_times_p() {
     let x = tape.var(x0);
     let p = x0.map(f64::exp) / x0.map(f64::exp).sum();
     let want = Matrix3::identity() - Vector3::repeat(1.0) * p.transpose();
-    assert_relative_eq!(jacobian(x.log_softmax(), x), want, max_relative = 1e-15);
+    assert_relative_eq!(x.log_softmax().jacobian(x), want, max_relative = 1e-15);
 }
 
 /// A small net `σ(W2 tanh(W1 x + b1) + b2)`, 3 → 4 → 2.
@@ -105,14 +105,14 @@ fn small_net_matches_finite_differences() {
     ] {
         let tape = Tape::<f64>::new();
         let x = tape.var(x0);
-        let j = jacobian(net(x), x);
+        let j = net(x).jacobian(x);
         let fd = fd_jacobian(x0);
         assert!((j - fd).abs().max() < 1e-8, "x = {x0}:\n{j}\nvs fd\n{fd}");
         // f32 against the f64 result: a handful of ops deep, a few ε₃₂ = 1.2e-7 relative on
         // entries ≤ 1 (measured: at most 3.8e-8)
         let tape = Tape::<f32>::new();
         let x = tape.var(x0.map(|v| v as f32));
-        let j32 = jacobian(net(x), x).map(f64::from);
+        let j32 = net(x).jacobian(x).map(f64::from);
         assert!((j32 - j).abs().max() < 1e-5, "f32 {j32} vs f64 {j}");
     }
 }
@@ -124,7 +124,7 @@ fn records_nothing_and_the_tape_goes_on() {
     let x = tape.var(Vector3::new(0.3, -0.2, 1.1));
     let y = net(x);
     let before = tape.len();
-    let j = jacobian(y, x);
+    let j = y.jacobian(x);
     assert_eq!(tape.len(), before);
     for i in 0..2 {
         let seed = nalgebra::Vector2::from_fn(|r, _| if r == i { 1.0 } else { 0.0 });
@@ -132,9 +132,9 @@ fn records_nothing_and_the_tape_goes_on() {
         assert_eq!(j.row(i).transpose(), row);
     }
     // the same twice
-    assert_eq!(jacobian(y, x), j);
+    assert_eq!(y.jacobian(x), j);
     // and further recording works; a scalar output gives the gradient as a 1×N row
     let s = y.sum();
     let g = s.backward().wrt(x);
-    assert_eq!(jacobian(s, x), g.transpose());
+    assert_eq!(s.jacobian(x), g.transpose());
 }

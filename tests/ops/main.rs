@@ -4,7 +4,7 @@
 //! (`checks.rs`, `zero_size.rs`) and run on every entry. Beside them, the op-specific tests:
 //! forward values (`values.rs`), composite functions with reused inputs (`composites.rs`),
 //! kinks (`kinks.rs`), extreme inputs (`extreme.rs`, `extreme_nn.rs`), the public checker's
-//! own behaviour (`gradcheck.rs`), `jacobian` (`jacobian.rs`) and, with `--features hessian`,
+//! own behaviour (`gradcheck.rs`), `jacobian` (`jacobian.rs`) and, with `--features dual`,
 //! `hvp`/`hessian` on closed forms (`hessian.rs`).
 //!
 //! Adding an op: the op and its unit tests in `src/ops/`, one entry in `registry.rs`, one
@@ -15,7 +15,7 @@ mod composites;
 mod extreme;
 mod extreme_nn;
 mod gradcheck;
-#[cfg(feature = "hessian")]
+#[cfg(feature = "dual")]
 mod hessian;
 mod jacobian;
 mod kinks;

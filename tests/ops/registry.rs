@@ -8,7 +8,7 @@
 //!
 //! | tag | meaning | what follows |
 //! |---|---|---|
-//! | (every entry) | | central finite differences in f64 through `Σ exp(w ⊙ op)` (public `GradCheck`), plain and with a reused input; f32 against the f64 tape gradient; the public `check_gradient` (defaults) and a 10 %-off gradient flagged; stale buffers; zero-sized shapes; H·v on dual numbers (`--features hessian`) |
+//! | (every entry) | | central finite differences in f64 through `Σ exp(w ⊙ op)` (public `GradCheck`), plain and with a reused input; f32 against the f64 tape gradient; the public `check_gradient` (defaults) and a 10 %-off gradient flagged; stale buffers; zero-sized shapes; H·v on dual numbers (`--features dual`) |
 //! | `Elementwise` | `yᵢⱼ` depends on `xᵢⱼ` (and `bᵢⱼ`) only | the 1×1 (scalar path) and 4×1 (matrix path) results agree bit for bit |
 //! | `TwoOperands` | two leaves | gradients checked with respect to both, and the op applied to one tensor twice, `op(x, x)` |
 //! | `Kinked` | not differentiable at some points | samples are ≥ 0.125 from every kink (0 for `abs`/`relu`, ties for `max`/`min`); explicit at-the-kink values in `kinks.rs` (enforced there) |
@@ -1018,7 +1018,7 @@ pub struct LeafFns {
     /// `LhsScalar` entries (a `ScalarFn` is generic over every scalar).
     pub check_gradient: Option<fn(&Case, usize, Form) -> GradCheckReport>,
     /// `hvp` on the case as a `ScalarFn` of this leaf, along `v`: `(f, ∇f, H·v)`.
-    #[cfg(feature = "hessian")]
+    #[cfg(feature = "dual")]
     pub hvp: Option<HvpFn>,
 }
 
@@ -1116,7 +1116,7 @@ impl Registry {
                 gradcheck: gradcheck_leaf::<R, C>,
                 check_gradient: (!e.has(Tag::LhsScalar))
                     .then_some(check_gradient_leaf::<UnaryFn<E, R, C>, R, C> as _),
-                #[cfg(feature = "hessian")]
+                #[cfg(feature = "dual")]
                 hvp: (!e.has(Tag::LhsScalar)).then_some(hvp_leaf::<UnaryFn<E, R, C>, R, C> as _),
             }],
         });
@@ -1159,7 +1159,7 @@ impl Registry {
                     check_gradient: Some(
                         check_gradient_leaf::<BinaryFn<E, R1, C1, R2, C2, 0>, R1, C1>,
                     ),
-                    #[cfg(feature = "hessian")]
+                    #[cfg(feature = "dual")]
                     hvp: Some(hvp_leaf::<BinaryFn<E, R1, C1, R2, C2, 0>, R1, C1>),
                 },
                 LeafFns {
@@ -1167,7 +1167,7 @@ impl Registry {
                     check_gradient: Some(
                         check_gradient_leaf::<BinaryFn<E, R1, C1, R2, C2, 1>, R2, C2>,
                     ),
-                    #[cfg(feature = "hessian")]
+                    #[cfg(feature = "dual")]
                     hvp: Some(hvp_leaf::<BinaryFn<E, R1, C1, R2, C2, 1>, R2, C2>),
                 },
             ],
@@ -1209,7 +1209,7 @@ impl Registry {
             leaf_fns: vec![LeafFns {
                 gradcheck: gradcheck_leaf::<R, C>,
                 check_gradient: Some(check_gradient_leaf::<SelfFn<E, R, C>, R, C>),
-                #[cfg(feature = "hessian")]
+                #[cfg(feature = "dual")]
                 hvp: Some(hvp_leaf::<SelfFn<E, R, C>, R, C>),
             }],
         });
@@ -1331,7 +1331,7 @@ fn leaf(e: &Entry, leaf: usize, rows: usize, cols: usize) -> Leaf {
 }
 
 /// A direction for H·v: every component non-zero, |vᵢ| ≤ 1.5.
-#[cfg(feature = "hessian")]
+#[cfg(feature = "dual")]
 pub fn direction(n: usize) -> Vec<f64> {
     (0..n).map(|i| MIXED[(3 * i + 5) % 16]).collect()
 }
@@ -1469,7 +1469,7 @@ fn check_gradient_leaf<F: LeafFn<R, C>, const R: usize, const C: usize>(
     shapegrad::check_gradient(&F::new(case, form), &x0)
 }
 
-#[cfg(feature = "hessian")]
+#[cfg(feature = "dual")]
 fn hvp_leaf<F: LeafFn<R, C>, const R: usize, const C: usize>(
     case: &Case,
     leaf: usize,
