@@ -232,6 +232,8 @@
 #![deny(missing_docs)]
 #![doc(test(attr(deny(warnings))))]
 
+#[cfg(any(feature = "argmin", feature = "levenberg-marquardt"))]
+mod bridge;
 mod check;
 mod engine;
 mod gradients;
@@ -258,6 +260,8 @@ pub use hessian::{hessian, hvp};
 #[cfg(feature = "dual")]
 pub use jacobian::jacobian_forward;
 pub use jacobian::{jacobian, jacobian_reverse};
+#[cfg(any(feature = "argmin", feature = "levenberg-marquardt"))]
+pub use nalgebra_034;
 #[cfg(feature = "dual")]
 pub use num_dual;
 pub use ops::{CustomOp, CustomOp2, ElementIndex};
