@@ -131,10 +131,13 @@ pub fn jacobian_forward<F: VectorFn<N, M>, const N: usize, const M: usize>(
     f: &F,
     x: &SVector<f64, N>,
 ) -> (SVector<f64, M>, SMatrix<f64, M, N>) {
-    use num_dual::{DualSVec64, Derivative};
+    use num_dual::{Derivative, DualSVec64};
     let tape = Tape::<DualSVec64<N>>::new();
     let seeded = SVector::<DualSVec64<N>, N>::from_fn(|j, _| {
-        DualSVec64::new(x[j], Derivative::some(SVector::from_fn(|k, _| f64::from(k == j))))
+        DualSVec64::new(
+            x[j],
+            Derivative::some(SVector::from_fn(|k, _| f64::from(k == j))),
+        )
     });
     let y = f.eval(tape.constant(seeded));
     let y = y.value();

@@ -240,6 +240,8 @@ mod gradients;
 #[cfg(feature = "dual")]
 mod hessian;
 mod jacobian;
+#[cfg(feature = "levenberg-marquardt")]
+pub mod levenberg_marquardt;
 pub mod loss;
 mod ops;
 pub mod optim;

@@ -41,8 +41,14 @@ pub const MISRA1A: Problem<2, 14> = Problem {
     name: "Misra1a",
     difficulty: "lower",
     model: "y = b1*(1-exp(-b2*x))",
-    x: [77.6, 114.9, 141.1, 190.8, 239.9, 289.0, 332.8, 378.4, 434.8, 477.3, 536.8, 593.1, 689.1, 760.0],
-    y: [10.07, 14.73, 17.94, 23.93, 29.61, 35.18, 40.02, 44.82, 50.76, 55.05, 61.01, 66.4, 75.47, 81.78],
+    x: [
+        77.6, 114.9, 141.1, 190.8, 239.9, 289.0, 332.8, 378.4, 434.8, 477.3, 536.8, 593.1, 689.1,
+        760.0,
+    ],
+    y: [
+        10.07, 14.73, 17.94, 23.93, 29.61, 35.18, 40.02, 44.82, 50.76, 55.05, 61.01, 66.4, 75.47,
+        81.78,
+    ],
     starts: [[500.0, 0.0001], [250.0, 0.0005]],
     certified: [238.94212918, 0.00055015643181],
     certified_str: ["2.3894212918E+02", "5.5015643181E-04"],
@@ -54,19 +60,34 @@ pub const RAT43: Problem<4, 15> = Problem {
     name: "Rat43",
     difficulty: "higher",
     model: "y = b1 / ((1+exp(b2-b3*x))**(1/b4))",
-    x: [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0, 13.0, 14.0, 15.0],
-    y: [16.08, 33.83, 65.8, 97.2, 191.55, 326.2, 386.87, 520.53, 590.03, 651.92, 724.93, 699.56, 689.96, 637.56, 717.41],
+    x: [
+        1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0, 13.0, 14.0, 15.0,
+    ],
+    y: [
+        16.08, 33.83, 65.8, 97.2, 191.55, 326.2, 386.87, 520.53, 590.03, 651.92, 724.93, 699.56,
+        689.96, 637.56, 717.41,
+    ],
     starts: [[100.0, 10.0, 1.0, 1.0], [700.0, 5.0, 0.75, 1.3]],
     certified: [699.6415127, 5.2771253025, 0.75962938329, 1.2792483859],
-    certified_str: ["6.9964151270E+02", "5.2771253025E+00", "7.5962938329E-01", "1.2792483859E+00"],
+    certified_str: [
+        "6.9964151270E+02",
+        "5.2771253025E+00",
+        "7.5962938329E-01",
+        "1.2792483859E+00",
+    ],
     certified_rss: 8786.404908,
 };
 
 impl<const N: usize, const M: usize> Problem<N, M> {
     /// The data as tape constants `(x, y)`.
-    fn data<'t, T: Scalar>(&self, b: Tensor<'t, N, 1, T>) -> (Tensor<'t, M, 1, T>, Tensor<'t, M, 1, T>) {
+    fn data<'t, T: Scalar>(
+        &self,
+        b: Tensor<'t, N, 1, T>,
+    ) -> (Tensor<'t, M, 1, T>, Tensor<'t, M, 1, T>) {
         let tape = b.tape();
-        let c = |v: &[f64; M]| tape.constant(nalgebra::SVector::<f64, M>::from(*v).map(nalgebra::convert));
+        let c = |v: &[f64; M]| {
+            tape.constant(nalgebra::SVector::<f64, M>::from(*v).map(nalgebra::convert))
+        };
         (c(&self.x), c(&self.y))
     }
 
@@ -77,6 +98,7 @@ impl<const N: usize, const M: usize> Problem<N, M> {
 }
 
 /// Misra1a's residuals `rᵢ = b₁(1 − e^{−b₂xᵢ}) − yᵢ`.
+#[derive(Clone, Copy)]
 pub struct Misra1a;
 
 impl VectorFn<2, 14> for Misra1a {
@@ -90,12 +112,17 @@ impl VectorFn<2, 14> for Misra1a {
 }
 
 /// Rat43's residuals `rᵢ = b₁ / (1 + e^{b₂ − b₃xᵢ})^{1/b₄} − yᵢ`.
+#[derive(Clone, Copy)]
 pub struct Rat43;
 
 impl VectorFn<4, 15> for Rat43 {
     fn eval<'t, T: Scalar>(&self, b: Tensor<'t, 4, 1, T>) -> Tensor<'t, 15, 1, T> {
         let (x, y) = RAT43.data(b);
-        let (b1, b2, b3) = (b.at(0).broadcast(), b.at(1).broadcast(), b.at(2).broadcast());
+        let (b1, b2, b3) = (
+            b.at(0).broadcast(),
+            b.at(1).broadcast(),
+            b.at(2).broadcast(),
+        );
         // 1 + e^{b₂ − b₃x}, raised to the power 1/b₄
         let u = (b2 - x * b3).exp() + T::one();
         b1 / u.powf_tensor(b.at(3).recip()) - y
