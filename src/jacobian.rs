@@ -140,10 +140,18 @@ pub fn jacobian_forward<F: VectorFn<N, M>, const N: usize, const M: usize>(
         )
     });
     let y = f.eval(tape.constant(seeded));
-    let y = y.value();
-    // an output whose lanes are `None` does not depend on x: its row is zero
-    let j = SMatrix::from_fn(|i, k| y[i].eps.0.map_or(0.0, |lanes| lanes[k]));
-    (y.map(|d| d.re), j)
+    let mut value = SVector::<f64, M>::zeros();
+    let mut j = SMatrix::<f64, M, N>::zeros();
+    y.with_slice(|y| {
+        for (i, yi) in y.iter().enumerate() {
+            value[i] = yi.re;
+            // an output whose lanes are `None` does not depend on x: its row stays zero
+            if let Some(lanes) = &yi.eps.0 {
+                j.set_row(i, &lanes.transpose());
+            }
+        }
+    });
+    (value, j)
 }
 
 /// # Jacobians

@@ -14,9 +14,9 @@ use crate::{Scalar, Tensor};
 /// speculate), which doubled the cost of a 32-element sigmoid.
 #[cold]
 #[inline(never)]
-fn sigmoid_far_left<T: Scalar>(x: T) -> (T, T) {
+fn sigmoid_far_left<T: Scalar>(x: T, want: bool) -> (T, Option<T>) {
     let y = x.exp();
-    (y, y)
+    (y, want.then_some(y))
 }
 
 /// # Activations
@@ -49,15 +49,15 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     #[inline]
     pub fn sigmoid(self) -> Self {
         // y = 1/(1 + e⁻ˣ); d = σ(x)·σ(−x) = σ'(x)
-        self.map(|x| {
+        self.map(|x, want| {
             let e = (-x).exp(); // inf below x ≈ −709.78 (f64)
             if !e.is_finite() {
-                return sigmoid_far_left(x);
+                return sigmoid_far_left(x, want);
             }
             let s = T::one() / (T::one() + e);
             // σ(−x) = e·σ(x) = e/(1 + e) in [0, 1): no cancellation for either sign, and
             // (e·σ)·σ rather than e·σ² so that σ² cannot underflow first
-            (s, (e * s) * s)
+            (s, want.then(|| (e * s) * s))
         })
     }
 
@@ -85,10 +85,13 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     pub fn tanh(self) -> Self {
         // y = tanh x; d = sech² x
         let (small, two, four) = (lit::<T>(0.75), lit::<T>(2.0), lit::<T>(4.0));
-        self.map(|x| {
+        self.map(|x, want| {
             let t = x.tanh();
             if x.abs() < small {
-                return (t, T::one() - t * t);
+                return (t, want.then(|| T::one() - t * t));
+            }
+            if !want && t.is_finite() {
+                return (t, None);
             }
             let e = (-two * x.abs()).exp();
             let one_plus_e = T::one() + e;
@@ -96,9 +99,9 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
             if !t.is_finite() {
                 // a scalar whose `tanh` overflows (num-dual's duals compute sinh/cosh: NaN
                 // past |x| ≈ 710); never taken for f32/f64
-                return (((T::one() - e) / one_plus_e).copysign(x), d);
+                return (((T::one() - e) / one_plus_e).copysign(x), want.then_some(d));
             }
-            (t, d)
+            (t, Some(d))
         })
     }
 }

@@ -32,8 +32,8 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
             "shapegrad: `clamp` needs lo <= hi, neither NaN (got lo = {lo}, hi = {hi})"
         );
         // y = min(max(x, lo), hi); dy/dx = [lo ≤ x ≤ hi]
-        self.map(|x| {
-            if x < lo {
+        self.map(|x, want| {
+            let (y, d) = if x < lo {
                 (lo, T::zero())
             } else if x > hi {
                 (hi, T::zero())
@@ -41,7 +41,8 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
                 (x, T::one())
             } else {
                 (x, x) // NaN
-            }
+            };
+            (y, want.then_some(d))
         })
     }
 }

@@ -139,7 +139,10 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// ```
     #[inline]
     pub fn map_with_derivative(self, f: impl Fn(T) -> (T, T)) -> Self {
-        self.map(f)
+        self.map(|x, want| {
+            let (y, d) = f(x);
+            (y, want.then_some(d))
+        })
     }
 
     /// A user's element-wise op of two tensors of one shape from its value and partial
@@ -167,7 +170,10 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     #[inline]
     #[track_caller]
     pub fn zip_with_derivative(self, rhs: Self, f: impl Fn(T, T) -> (T, [T; 2])) -> Self {
-        self.zip(rhs, "zip_with_derivative", f)
+        self.zip(rhs, "zip_with_derivative", |a, b, want| {
+            let (y, d) = f(a, b);
+            (y, want.then_some(d))
+        })
     }
 
     /// Records the user's op `Op` ([`CustomOp`]) on this tensor: the value is

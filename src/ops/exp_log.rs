@@ -120,14 +120,14 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     pub fn powi(self, n: i32) -> Self {
         // y = xⁿ; d = n·xⁿ⁻¹
         let n_t = lit::<T>(f64::from(n));
-        self.map(|x| {
+        self.map(|x, want| {
             let y = x.powi(n);
-            let d = match n {
+            let d = || match n {
                 0 => T::zero(),            // also at x = 0, where 0·x⁻¹ is NaN
                 i32::MIN => n_t * (y / x), // n − 1 overflows i32: xⁿ⁻¹ = xⁿ/x
                 _ => n_t * x.powi(n - 1),
             };
-            (y, d)
+            (y, want.then(d))
         })
     }
 

@@ -29,7 +29,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// ```
     pub fn sinh(self) -> Self {
         // y = sinh x; dy/dx = cosh x
-        self.map(|x| (x.sinh(), x.cosh()))
+        self.map(|x, want| (x.sinh(), want.then(|| x.cosh())))
     }
 
     /// The hyperbolic cosine `cosh x`, element-wise. Backward: `∂x += ∂y ⊙ sinh x`.
@@ -49,7 +49,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// ```
     pub fn cosh(self) -> Self {
         // y = cosh x; dy/dx = sinh x
-        self.map(|x| (x.cosh(), x.sinh()))
+        self.map(|x, want| (x.cosh(), want.then(|| x.sinh())))
     }
 
     /// The inverse hyperbolic sine `asinh x`, element-wise. Backward:
@@ -70,7 +70,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// ```
     pub fn asinh(self) -> Self {
         // y = asinh x; dy/dx = 1/√(x² + 1) = 1/hypot(x, 1)
-        self.map(|x| (x.asinh(), T::one() / x.hypot(T::one())))
+        self.map(|x, want| (x.asinh(), want.then(|| T::one() / x.hypot(T::one()))))
     }
 
     /// The inverse hyperbolic cosine `acosh x` in `[0, inf)`, element-wise. Backward:
@@ -94,12 +94,10 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// ```
     pub fn acosh(self) -> Self {
         // y = acosh x; dy/dx = 1/√((x − 1)(x + 1))
-        self.map(|x| {
-            let (y, d) = (
-                x.acosh(),
-                T::one() / ((x - T::one()) * (x + T::one())).sqrt(),
-            );
-            (y, nan_if_nan(y, d)) // below −1 the product is positive
+        self.map(|x, want| {
+            let y = x.acosh();
+            let d = || T::one() / ((x - T::one()) * (x + T::one())).sqrt();
+            (y, want.then(|| nan_if_nan(y, d()))) // below −1 the product is positive
         })
     }
 
@@ -125,9 +123,10 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// ```
     pub fn atanh(self) -> Self {
         // y = atanh x; dy/dx = 1/((1 − x)(1 + x))
-        self.map(|x| {
-            let (y, d) = (x.atanh(), T::one() / ((T::one() - x) * (T::one() + x)));
-            (y, nan_if_nan(y, d)) // outside [−1, 1] the formula is finite
+        self.map(|x, want| {
+            let y = x.atanh();
+            let d = || T::one() / ((T::one() - x) * (T::one() + x));
+            (y, want.then(|| nan_if_nan(y, d()))) // outside [−1, 1] the formula is finite
         })
     }
 }

@@ -2,9 +2,10 @@
 //!
 //! An op is its forward value and its derivative side by side, through one of three helpers:
 //!
-//! - element-wise, one operand: [`map`](Tensor::map), `self.map(|x| (y, dy_dx))`;
+//! - element-wise, one operand: [`map`](Tensor::map),
+//!   `self.map(|x, want| (y, want.then(|| dy_dx)))`;
 //! - element-wise, two operands of one shape: [`zip`](Tensor::zip),
-//!   `self.zip(rhs, "name", |a, b| (y, [dy_da, dy_db]))`;
+//!   `self.zip(rhs, "name", |a, b, want| (y, want.then(|| [dy_da, dy_db])))`;
 //! - anything else: [`record_unary`](Tensor::record_unary) or
 //!   [`record_binary`](Tensor::record_binary), a forward closure that writes the output
 //!   (and any aux scalars the rule needs) plus a backward rule, a plain generic `fn` taking
@@ -49,28 +50,42 @@ mod tuned;
 
 // The op-author interface (crate-internal).
 impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
-    /// Records an element-wise op of one operand: `f(x) = (y, ∂y/∂x)`. The derivatives are
-    /// stored after the outputs and the backward rule is `∂x += ∂y ⊙ ∂y/∂x`.
+    /// Records an element-wise op of one operand: `f(x, want) = (y, ∂y/∂x)`, the derivative
+    /// `Some` when `want` and `None` otherwise. The derivatives are stored after the outputs
+    /// and the backward rule is `∂x += ∂y ⊙ ∂y/∂x`. `want` is false for a constant operand:
+    /// the op is then a constant, never walked, and skips the derivative's work (every op of
+    /// a forward-mode Jacobian is one); its aux region is left as it was.
     #[inline(always)]
-    pub(crate) fn map(self, f: impl Fn(T) -> (T, T)) -> Self {
+    pub(crate) fn map(self, f: impl Fn(T, bool) -> (T, Option<T>)) -> Self {
+        let want = self.operand().needs_grad;
         if R * C == 1 {
-            let (y, d) = f(self.scalar());
+            let (y, d) = f(self.scalar(), want);
             let op = self.unary(0, map_backward::<T, R, C>).with_partials();
-            return self.tape().record_scalar(op, [y, d]).retype();
+            return self.tape().record_scalar(op, [y, d.unwrap_or(y)]).retype();
         }
         let op = self.unary(R * C, map_backward::<T, R, C>);
         let x = self.offset();
         self.tape().record(op, |values, out| {
             let (y, d) = out.split_at_mut(R * C);
-            for ((y, d), &x) in y.iter_mut().zip(d).zip(&values[x..][..R * C]) {
-                (*y, *d) = f(x);
+            let x = &values[x..][..R * C];
+            if want {
+                for ((y, d), &x) in y.iter_mut().zip(d).zip(x) {
+                    let (v, dv) = f(x, true);
+                    (*y, *d) = (v, dv.unwrap_or(v));
+                }
+            } else {
+                // a constant is never walked: its aux region is left as it was
+                for (y, &x) in y.iter_mut().zip(x) {
+                    *y = f(x, false).0;
+                }
             }
         })
     }
 
     /// Records an element-wise op of two operands of one shape:
-    /// `f(a, b) = (y, [∂y/∂a, ∂y/∂b])`. The partial derivatives are stored after the outputs
-    /// and the backward rule is `∂a += ∂y ⊙ ∂y/∂a`, `∂b += ∂y ⊙ ∂y/∂b`.
+    /// `f(a, b, want) = (y, [∂y/∂a, ∂y/∂b])`, the partials `Some` when `want` (an operand
+    /// needs a gradient), as in [`map`](Tensor::map). The partial derivatives are stored after
+    /// the outputs and the backward rule is `∂a += ∂y ⊙ ∂y/∂a`, `∂b += ∂y ⊙ ∂y/∂b`.
     ///
     /// Panics, naming the op (`name`), if the operands are on different tapes.
     #[inline(always)]
@@ -79,10 +94,12 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
         self,
         rhs: Self,
         name: &'static str,
-        f: impl Fn(T, T) -> (T, [T; 2]),
+        f: impl Fn(T, T, bool) -> (T, Option<[T; 2]>),
     ) -> Self {
+        let want = self.operand().needs_grad || rhs.operand().needs_grad;
         if R * C == 1 {
-            let (y, [da, db]) = f(self.scalar(), rhs.scalar());
+            let (y, d) = f(self.scalar(), rhs.scalar(), want);
+            let [da, db] = d.unwrap_or([y, y]);
             let op = self
                 .binary(rhs, name, 0, zip_backward::<T, R, C>)
                 .with_partials();
@@ -94,8 +111,16 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
             let (y, d) = out.split_at_mut(R * C);
             let (da, db) = d.split_at_mut(R * C);
             let ab = values[a..][..R * C].iter().zip(&values[b..][..R * C]);
-            for (((y, da), db), (&a, &b)) in y.iter_mut().zip(da).zip(db).zip(ab) {
-                (*y, [*da, *db]) = f(a, b);
+            if want {
+                for (((y, da), db), (&a, &b)) in y.iter_mut().zip(da).zip(db).zip(ab) {
+                    let (v, dv) = f(a, b, true);
+                    (*y, [*da, *db]) = (v, dv.unwrap_or([v, v]));
+                }
+            } else {
+                // a constant, as in `map`
+                for (y, (&a, &b)) in y.iter_mut().zip(ab) {
+                    *y = f(a, b, false).0;
+                }
             }
         })
     }

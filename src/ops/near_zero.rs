@@ -29,9 +29,10 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// ```
     pub fn ln_1p(self) -> Self {
         // y = ln(1 + x); dy/dx = 1/(1 + x)
-        self.map(|x| {
+        self.map(|x, want| {
             let y = x.ln_1p();
-            (y, nan_if_nan(y, T::one() / (T::one() + x))) // below −1 the formula is finite
+            // below −1 the formula is finite
+            (y, want.then(|| nan_if_nan(y, T::one() / (T::one() + x))))
         })
     }
 
@@ -55,7 +56,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// ```
     pub fn exp_m1(self) -> Self {
         // y = eˣ − 1; dy/dx = eˣ
-        self.map(|x| (x.exp_m1(), x.exp()))
+        self.map(|x, want| (x.exp_m1(), want.then(|| x.exp())))
     }
 }
 

@@ -31,9 +31,9 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// ```
     pub fn recip(self) -> Self {
         // y = 1/x; dy/dx = −1/x² = −y²
-        self.map(|x| {
+        self.map(|x, want| {
             let y = T::one() / x;
-            (y, -(y * y))
+            (y, want.then(|| -(y * y)))
         })
     }
 
@@ -58,7 +58,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// ```
     pub fn powf(self, c: T) -> Self {
         // y = xᶜ; dy/dx = c·xᶜ⁻¹
-        self.map(|x| (x.powf(c), powf_derivative(x, c)))
+        self.map(|x, want| (x.powf(c), want.then(|| powf_derivative(x, c))))
     }
 
     /// The power `xᵖ` with a 1×1 tensor exponent `p`, element-wise, differentiated with
@@ -92,14 +92,16 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     #[track_caller]
     pub fn powf_tensor(self, p: Tensor<'t, 1, 1, T>) -> Self {
         // y = xᵖ; ∂y/∂x = p·xᵖ⁻¹, ∂y/∂p = xᵖ ln x (0 where xᵖ = 0)
-        self.zip(p.broadcast::<R, C>(), "powf_tensor", |x, p| {
+        self.zip(p.broadcast::<R, C>(), "powf_tensor", |x, p, want| {
             let y = x.powf(p);
-            let dp = if y == T::zero() {
-                T::zero()
-            } else {
-                y * x.ln()
+            let dp = || {
+                if y == T::zero() {
+                    T::zero()
+                } else {
+                    y * x.ln()
+                }
             };
-            (y, [powf_derivative(x, p), dp])
+            (y, want.then(|| [powf_derivative(x, p), dp()]))
         })
     }
 
@@ -133,9 +135,9 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     #[track_caller]
     pub fn hypot(self, b: Self) -> Self {
         // y = √(a² + b²); ∂y/∂a = a/y, ∂y/∂b = b/y
-        self.zip(b, "hypot", |a, b| {
+        self.zip(b, "hypot", |a, b, want| {
             let r = a.hypot(b);
-            (r, [a / r, b / r])
+            (r, want.then(|| [a / r, b / r]))
         })
     }
 }

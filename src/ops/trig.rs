@@ -25,7 +25,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// ```
     pub fn sin(self) -> Self {
         // y = sin x; dy/dx = cos x
-        self.map(|x| (x.sin(), x.cos()))
+        self.map(|x, want| (x.sin(), want.then(|| x.cos())))
     }
 
     /// The cosine `cos x`, element-wise. Backward: `∂x += ∂y ⊙ (−sin x)`.
@@ -46,7 +46,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// ```
     pub fn cos(self) -> Self {
         // y = cos x; dy/dx = −sin x
-        self.map(|x| (x.cos(), -x.sin()))
+        self.map(|x, want| (x.cos(), want.then(|| -x.sin())))
     }
 
     /// The tangent `tan x`, element-wise. Backward: `∂x += ∂y ⊙ (1 + tan² x)`.
@@ -70,9 +70,9 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// ```
     pub fn tan(self) -> Self {
         // y = tan x; dy/dx = 1 + y²
-        self.map(|x| {
+        self.map(|x, want| {
             let y = x.tan();
-            (y, T::one() + y * y)
+            (y, want.then(|| T::one() + y * y))
         })
     }
 
@@ -110,9 +110,12 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     #[track_caller]
     pub fn atan2(self, x: Self) -> Self {
         // out = atan2(y, x); ∂out/∂y = x/r², ∂out/∂x = −y/r² with r = hypot(x, y)
-        self.zip(x, "atan2", |y, x| {
-            let r = y.hypot(x);
-            (y.atan2(x), [(x / r) / r, -((y / r) / r)])
+        self.zip(x, "atan2", |y, x, want| {
+            let d = || {
+                let r = y.hypot(x);
+                [(x / r) / r, -((y / r) / r)]
+            };
+            (y.atan2(x), want.then(d))
         })
     }
 }
