@@ -12,16 +12,17 @@ use nalgebra::{SMatrix, SVector};
 use crate::tape::same_tape;
 use crate::{Gradients, Scalar, Tape, Tensor, VectorFn};
 
-/// Forward mode's widest input in [`jacobian`]'s choice: past it, the `N` lanes every value
-/// on the tape carries (and every 1×1 handle holds) cost more memory traffic than the lanes
-/// save, and reverse mode is taken whatever `M` is.
+/// Forward mode's widest input in [`jacobian`]'s choice. Past it, num-dual's lanes stop
+/// being cheap: on `exp(sin(Ax) ⊙ Ax)` with `N = M` (`docs/least-squares.md`), forward mode
+/// ran at 0.6–0.9× reverse mode's time up to `N = 10` and 2.4× at `N = 12`, 6× at `N = 16`
+/// (each value on the tape and in every 1×1 handle carries the `N` lanes).
 #[cfg_attr(not(feature = "dual"), allow(dead_code))]
-const FORWARD_MAX_LANES: usize = 32;
+const FORWARD_MAX_LANES: usize = 8;
 
 /// `f(x)` and its Jacobian `J = ∂f/∂x` (`M×N`, `Jᵢⱼ = ∂fᵢ/∂xⱼ`), in the cheaper mode.
 ///
 /// The rule, decided from the types alone: with the feature `dual`, **forward mode**
-/// ([`jacobian_forward`]: one pass on `N`-lane dual numbers) when `N ≤ M` and `N ≤ 32`;
+/// ([`jacobian_forward`]: one pass on `N`-lane dual numbers) when `N ≤ M` and `N ≤ 8`;
 /// otherwise **reverse mode** ([`jacobian_reverse`]: one recording, `M` reverse walks).
 /// Without the feature, always reverse mode. Both modes compute the same derivatives by the
 /// same rules and agree to rounding (the registry test checks every op); they need not agree

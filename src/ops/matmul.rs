@@ -80,6 +80,21 @@ fn forward<T: Scalar, const R: usize, const K: usize, const C: usize>(
     a: &[T],
     b: &[T],
 ) {
+    if !is_machine_float::<T>() {
+        // dual numbers (hvp, forward-mode Jacobians): nalgebra's `gemv`/`gemm` ran ~10×
+        // slower than this plain loop on them (its generic kernels multiply by α and test β
+        // on every element, each a dual operation); one accumulator per output
+        for j in 0..C {
+            for (i, o) in out[j * R..][..R].iter_mut().enumerate() {
+                let mut acc = T::zero();
+                for k in 0..K {
+                    acc += a[i + k * R] * b[k + j * K];
+                }
+                *o = acc;
+            }
+        }
+        return;
+    }
     let a = SMatrixView::<T, R, K>::from_slice(a);
     if C == 1 {
         // matrix-vector: `gemv` directly (`gemm` adds per-call overhead, ~35 ns at 10×128)
@@ -96,6 +111,13 @@ fn forward<T: Scalar, const R: usize, const K: usize, const C: usize>(
 /// `Σᵢ a[i]·x[i]` over `a.len()` elements (`x` at least as long), in four interleaved
 /// partial sums: the compiler keeps them in vector registers, and the additions form four
 /// short dependency chains instead of one long one.
+/// Whether `T` is `f32` or `f64`, for which nalgebra's BLAS-like kernels are the fast ones
+/// (a constant after monomorphisation).
+fn is_machine_float<T: Scalar>() -> bool {
+    use std::any::TypeId;
+    TypeId::of::<T>() == TypeId::of::<f64>() || TypeId::of::<T>() == TypeId::of::<f32>()
+}
+
 #[inline(always)]
 fn dot<T: Scalar>(a: &[T], x: &[T]) -> T {
     let (n, x) = (a.len(), &x[..a.len()]);
