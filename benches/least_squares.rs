@@ -9,6 +9,10 @@
 //! - `by_hand`: the analytic Jacobian, written as an engineer optimises it (one `exp`, one
 //!   `powf` and one `ln` per observation, shared subexpressions).
 //!
+//! Then `mode_N_M`: forward against reverse mode on `f(x) = exp(sin(Ax) ⊙ Ax)` with a fixed
+//! `M×N` data matrix `A`, for the shapes that set `jacobian`'s rule (forward when `N ≤ M` and
+//! `N ≤ 8`).
+//!
 //! The shapegrad rows run the residual function `examples/common/nist.rs` defines, which
 //! `examples/curve_fit.rs` fits; every row is evaluated at NIST's second start. Before timing,
 //! `main` checks every row's residuals and Jacobian against `by_hand` (to 1e-13 relative to
@@ -22,7 +26,7 @@ use std::hint::black_box;
 
 use nalgebra::{SMatrix, SVector};
 use num_dual::DualNum;
-use shapegrad::{jacobian, jacobian_forward, jacobian_reverse, num_dual};
+use shapegrad::{Scalar, Tensor, VectorFn, jacobian, jacobian_forward, jacobian_reverse, num_dual};
 
 use interleave::run;
 use nist::{RAT43, Rat43};
@@ -60,6 +64,48 @@ fn residuals_dual<D: DualNum<Primitive = f64> + Copy>(b: SVector<D, 4>) -> SVect
 /// num-dual's `jacobian` of [`residuals_dual`].
 fn num_dual_jacobian(b: &SVector<f64, 4>) -> (SVector<f64, 15>, SMatrix<f64, 15, 4>) {
     num_dual::jacobian(residuals_dual, b)
+}
+
+/// `f(x) = exp(sin(Ax) ⊙ Ax)`: a matrix product and element-wise ops, the mode sweep's
+/// function.
+struct SinExp<const N: usize, const M: usize>(SMatrix<f64, M, N>);
+
+impl<const N: usize, const M: usize> VectorFn<N, M> for SinExp<N, M> {
+    fn eval<'t, T: Scalar>(&self, x: Tensor<'t, N, 1, T>) -> Tensor<'t, M, 1, T> {
+        let z = x.tape().constant(self.0.map(nalgebra::convert)).matmul(x);
+        (z.sin() * z).exp()
+    }
+}
+
+/// Forward against reverse mode on [`SinExp`] at one shape.
+fn mode_sweep<const N: usize, const M: usize>() {
+    let f = SinExp::<N, M>(SMatrix::from_fn(|i, j| {
+        ((i * 7 + j * 3) % 11) as f64 * 0.05 - 0.25
+    }));
+    let x = SVector::<f64, N>::from_fn(|i, _| 0.1 * i as f64);
+    let (fx, jf) = jacobian_forward(&f, &x);
+    let (rx, jr) = jacobian_reverse(&f, &x);
+    assert_eq!(fx, rx);
+    assert!(
+        (jf - jr).amax() <= 1e-14 * jr.amax(),
+        "modes disagree at N = {N}, M = {M}"
+    );
+    let (f, x) = (&f, &x);
+    let mut rows: Vec<interleave::Row<'_>> = vec![
+        (
+            "forward",
+            Box::new(move || {
+                black_box(jacobian_forward(f, black_box(x)));
+            }),
+        ),
+        (
+            "reverse",
+            Box::new(move || {
+                black_box(jacobian_reverse(f, black_box(x)));
+            }),
+        ),
+    ];
+    run(&format!("mode_{N}_{M}"), (1.0, ""), &mut rows);
 }
 
 type Eval = fn(&SVector<f64, 4>) -> (SVector<f64, 15>, SMatrix<f64, 15, 4>);
@@ -102,4 +148,13 @@ fn main() {
         })
         .collect();
     run("rat43_jacobian", (1.0, ""), &mut timed);
+    mode_sweep::<2, 20>();
+    mode_sweep::<4, 15>();
+    mode_sweep::<4, 4>();
+    mode_sweep::<8, 8>();
+    mode_sweep::<8, 4>();
+    mode_sweep::<4, 1>();
+    mode_sweep::<10, 10>();
+    mode_sweep::<12, 12>();
+    mode_sweep::<16, 16>();
 }
