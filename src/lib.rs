@@ -102,8 +102,8 @@
 //! # Beyond first derivatives
 //!
 //! - [`jacobian`]`(&f, &x)`: `f(x)` and the `M×N` Jacobian of a [`VectorFn`] `f: ℝᴺ → ℝᴹ`,
-//!   in forward mode for tall Jacobians (`N ≤ M`, feature `dual`: one pass on `N`-lane dual
-//!   numbers) and reverse mode otherwise; [`jacobian_reverse`] and `jacobian_forward` pick a
+//!   in forward mode for tall Jacobians (`N ≤ M` and `N ≤ 8`, feature `dual`: one pass on
+//!   `N`-lane dual numbers) and reverse mode otherwise; [`jacobian_reverse`] and `jacobian_forward` pick a
 //!   mode explicitly, and [`Tensor::jacobian`] is the Jacobian of an output already recorded,
 //!   by `M` reverse sweeps.
 //! - [`check_gradient`]: shapegrad's gradient of a function against central finite
@@ -118,6 +118,22 @@
 //! method generic over the scalar, so one definition runs in `f64` and on dual numbers.
 //! `docs/higher-order.md` in the repository explains forward-over-reverse, works through the
 //! notebook's graph function and its Hessian, and measures the cost.
+//!
+//! # Solvers
+//!
+//! Behind cargo features of the solvers' names, adapters run them on shapegrad's exact
+//! derivatives of functions written once:
+//!
+//! - `levenberg-marquardt`: `levenberg_marquardt::LeastSquares`, the solver's
+//!   `LeastSquaresProblem` for a [`VectorFn`] of residuals (residuals and Jacobian once per
+//!   `set_params`);
+//! - `argmin`: `argmin::Cost` (a [`ScalarFn`] as `CostFunction`, `Gradient` and, with
+//!   `dual`, `Hessian`: L-BFGS, Newton) and `argmin::Residuals` (a [`VectorFn`] as
+//!   `Operator` and `Jacobian`: Gauss–Newton).
+//!
+//! Both solver crates are built on nalgebra 0.34 (shapegrad: 0.35); the crate re-exports it as
+//! `nalgebra_034`. `docs/least-squares.md` says which Jacobian mode when, shows the user code
+//! and fits two NIST reference problems (`examples/curve_fit.rs`).
 //!
 //! # Ops
 //!
