@@ -267,9 +267,9 @@ mod scalar;
 mod scalar_fn;
 mod tape;
 mod tensor;
-mod vector_fn;
 #[cfg(test)]
 mod testutil;
+mod vector_fn;
 
 pub use check::{GradCheck, GradCheckReport, check_gradient, check_gradient_with};
 pub use gradients::Gradients;
