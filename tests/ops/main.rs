@@ -1,7 +1,8 @@
 //! Every op of the crate, checked through one registry (`registry.rs`): finite differences,
 //! f32 against f64, the public gradient checker, stale buffers, the scalar fast path against
-//! the matrix path, zero-sized shapes and Hessian-vector products are each written once
-//! (`checks.rs`, `zero_size.rs`) and run on every entry. Beside them, the op-specific tests:
+//! the matrix path, zero-sized shapes, Hessian-vector products and forward- against
+//! reverse-mode Jacobians are each written once (`checks.rs`, `zero_size.rs`, `modes.rs`) and
+//! run on every entry. Beside them, the op-specific tests:
 //! forward values (`values.rs`), composite functions with reused inputs (`composites.rs`),
 //! kinks (`kinks.rs`), extreme inputs (`extreme.rs`, `extreme_nn.rs`), the public checker's
 //! own behaviour (`gradcheck.rs`), `jacobian` (`jacobian.rs`) and, with `--features dual`,
@@ -19,6 +20,8 @@ mod gradcheck;
 mod hessian;
 mod jacobian;
 mod kinks;
+#[cfg(feature = "dual")]
+mod modes;
 mod registry;
 mod values;
 mod zero_size;

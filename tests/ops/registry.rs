@@ -8,7 +8,7 @@
 //!
 //! | tag | meaning | what follows |
 //! |---|---|---|
-//! | (every entry) | | central finite differences in f64 through `Σ exp(w ⊙ op)` (public `GradCheck`), plain and with a reused input; f32 against the f64 tape gradient; the public `check_gradient` (defaults) and a 10 %-off gradient flagged; stale buffers; zero-sized shapes; H·v on dual numbers (`--features dual`) |
+//! | (every entry) | | central finite differences in f64 through `Σ exp(w ⊙ op)` (public `GradCheck`), plain and with a reused input; f32 against the f64 tape gradient; the public `check_gradient` (defaults) and a 10 %-off gradient flagged; stale buffers; zero-sized shapes; H·v on dual numbers and forward- against reverse-mode Jacobians (`--features dual`) |
 //! | `Elementwise` | `yᵢⱼ` depends on `xᵢⱼ` (and `bᵢⱼ`) only | the 1×1 (scalar path) and 4×1 (matrix path) results agree bit for bit |
 //! | `TwoOperands` | two leaves | gradients checked with respect to both, and the op applied to one tensor twice, `op(x, x)` |
 //! | `Kinked` | not differentiable at some points | samples are ≥ 0.125 from every kink (0 for `abs`/`relu`, ties for `max`/`min`); explicit at-the-kink values in `kinks.rs` (enforced there) |
@@ -100,6 +100,9 @@ float!(f32, f64);
 pub trait Output<'t, T: Scalar>: Copy {
     fn finish(self, how: Finish) -> Tensor<'t, 1, 1, T>;
     fn values(self) -> Vec<T>;
+    /// The entries as 1×1 tensors, column-major (`modes.rs` flattens the output with them).
+    #[cfg(feature = "dual")]
+    fn parts(self) -> Vec<Tensor<'t, 1, 1, T>>;
 }
 
 impl<'t, T: Scalar, const R: usize, const C: usize> Output<'t, T> for Tensor<'t, R, C, T> {
@@ -112,6 +115,11 @@ impl<'t, T: Scalar, const R: usize, const C: usize> Output<'t, T> for Tensor<'t,
 
     fn values(self) -> Vec<T> {
         self.value().as_slice().to_vec()
+    }
+
+    #[cfg(feature = "dual")]
+    fn parts(self) -> Vec<Tensor<'t, 1, 1, T>> {
+        (0..R * C).map(|k| self.at(k)).collect()
     }
 }
 
@@ -1004,6 +1012,7 @@ pub struct Run<T> {
 pub type RunFn<T> = fn(&Tape<T>, &[Vec<T>], Finish, Form) -> Run<T>;
 
 /// `(f(x), ∇f(x), H(x)·v)` of a case on dual numbers, at one shape and form.
+#[cfg_attr(not(feature = "dual"), allow(dead_code))] // only the `dual` checks call it
 pub type HvpFn = fn(&Case, usize, Form, &[f64]) -> (f64, Vec<f64>, Vec<f64>);
 
 /// The checks a case supports per leaf, typed by the leaf's shape (the public `GradCheck`,
@@ -1031,6 +1040,9 @@ pub struct Case {
     pub run64: RunFn<f64>,
     pub run32: RunFn<f32>,
     pub leaf_fns: Vec<LeafFns>,
+    /// Forward- and reverse-mode Jacobians of the op (`modes.rs`); `None` for `LhsScalar`.
+    #[cfg(feature = "dual")]
+    pub modes: Option<crate::modes::ModesFn>,
 }
 
 impl std::fmt::Debug for Case {
@@ -1119,6 +1131,8 @@ impl Registry {
                 #[cfg(feature = "dual")]
                 hvp: (!e.has(Tag::LhsScalar)).then_some(hvp_leaf::<UnaryFn<E, R, C>, R, C> as _),
             }],
+            #[cfg(feature = "dual")]
+            modes: (!e.has(Tag::LhsScalar)).then(crate::modes::unary::<E, R, C>),
         });
     }
 
@@ -1171,6 +1185,8 @@ impl Registry {
                     hvp: Some(hvp_leaf::<BinaryFn<E, R1, C1, R2, C2, 1>, R2, C2>),
                 },
             ],
+            #[cfg(feature = "dual")]
+            modes: Some(crate::modes::binary::<E, R1, C1, R2, C2>()),
         });
     }
 
@@ -1212,6 +1228,8 @@ impl Registry {
                 #[cfg(feature = "dual")]
                 hvp: Some(hvp_leaf::<SelfFn<E, R, C>, R, C>),
             }],
+            #[cfg(feature = "dual")]
+            modes: Some(crate::modes::self_form::<E, R, C>()),
         });
     }
 
