@@ -1,6 +1,5 @@
-//! The bridge to nalgebra 0.34, on which the solver crates behind the features `argmin`
-//! (argmin-math's newest nalgebra backend) and `levenberg-marquardt` are built, while
-//! shapegrad is on nalgebra 0.35.
+//! The bridge to nalgebra 0.34, on which the solver behind the feature `levenberg-marquardt`
+//! is built, while shapegrad is on nalgebra 0.35.
 //!
 //! Both versions store a static matrix the same way (`ArrayStorage`, column-major
 //! `[[T; R]; C]`), so a conversion is a copy of the array, no arithmetic.

@@ -121,18 +121,10 @@
 //!
 //! # Solvers
 //!
-//! Behind cargo features of the solvers' names, adapters run them on shapegrad's exact
-//! derivatives of functions written once:
-//!
-//! - `levenberg-marquardt`: `levenberg_marquardt::LeastSquares`, the solver's
-//!   `LeastSquaresProblem` for a [`VectorFn`] of residuals (residuals and Jacobian once per
-//!   `set_params`);
-//! - `argmin`: `argmin::Cost` (a [`ScalarFn`] as `CostFunction`, `Gradient` and, with
-//!   `dual`, `Hessian`: L-BFGS, Newton) and `argmin::Residuals` (a [`VectorFn`] as
-//!   `Operator` and `Jacobian`: Gauss–Newton).
-//!
-//! Both solver crates are built on nalgebra 0.34 (shapegrad: 0.35); the crate re-exports it as
-//! `nalgebra_034`. `docs/least-squares.md` says which Jacobian mode when, shows the user code
+//! With the cargo feature `levenberg-marquardt`, `levenberg_marquardt::LeastSquares` is that
+//! solver's `LeastSquaresProblem` for a [`VectorFn`] of residuals (residuals and Jacobian once
+//! per `set_params`). The solver is built on nalgebra 0.34 (shapegrad: 0.35); the crate
+//! re-exports it as `nalgebra_034`. `docs/least-squares.md` says which Jacobian mode when, shows the user code
 //! and fits two NIST reference problems (`examples/curve_fit.rs`).
 //!
 //! # Ops
@@ -248,7 +240,7 @@
 #![deny(missing_docs)]
 #![doc(test(attr(deny(warnings))))]
 
-#[cfg(any(feature = "argmin", feature = "levenberg-marquardt"))]
+#[cfg(feature = "levenberg-marquardt")]
 mod bridge;
 mod check;
 mod engine;
@@ -278,7 +270,7 @@ pub use hessian::{hessian, hvp};
 #[cfg(feature = "dual")]
 pub use jacobian::jacobian_forward;
 pub use jacobian::{jacobian, jacobian_reverse};
-#[cfg(any(feature = "argmin", feature = "levenberg-marquardt"))]
+#[cfg(feature = "levenberg-marquardt")]
 pub use nalgebra_034;
 #[cfg(feature = "dual")]
 pub use num_dual;
