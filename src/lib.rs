@@ -123,9 +123,12 @@
 //!
 //! With the cargo feature `levenberg-marquardt`, `levenberg_marquardt::LeastSquares` is that
 //! solver's `LeastSquaresProblem` for a [`VectorFn`] of residuals (residuals and Jacobian once
-//! per `set_params`). The solver is built on nalgebra 0.34 (shapegrad: 0.35); the crate
-//! re-exports it as `nalgebra_034`. `docs/least-squares.md` says which Jacobian mode when, shows the user code
-//! and fits two NIST reference problems (`examples/curve_fit.rs`).
+//! per `set_params`). With the cargo feature `argmin`, `argmin::Cost` makes a [`ScalarFn`]
+//! argmin's `CostFunction + Gradient` (and `Hessian` with `dual`: L-BFGS, Newton, …) and
+//! `argmin::Residuals` a [`VectorFn`] its `Operator + Jacobian` (Gauss–Newton). Both solvers
+//! are built on nalgebra 0.34 (shapegrad: 0.35); the crate re-exports it as `nalgebra_034`.
+//! `docs/least-squares.md` says which Jacobian mode when, shows the user code for each
+//! adapter and fits two NIST reference problems (`examples/curve_fit.rs`).
 //!
 //! # Ops
 //!
@@ -240,7 +243,9 @@
 #![deny(missing_docs)]
 #![doc(test(attr(deny(warnings))))]
 
-#[cfg(feature = "levenberg-marquardt")]
+#[cfg(feature = "argmin")]
+pub mod argmin;
+#[cfg(any(feature = "levenberg-marquardt", feature = "argmin"))]
 mod bridge;
 mod check;
 mod engine;
@@ -270,7 +275,7 @@ pub use hessian::{hessian, hvp};
 #[cfg(feature = "dual")]
 pub use jacobian::jacobian_forward;
 pub use jacobian::{jacobian, jacobian_reverse};
-#[cfg(feature = "levenberg-marquardt")]
+#[cfg(any(feature = "levenberg-marquardt", feature = "argmin"))]
 pub use nalgebra_034;
 #[cfg(feature = "dual")]
 pub use num_dual;
