@@ -108,7 +108,8 @@ impl<const R: usize, const C: usize, T: Scalar> Tensor<'_, R, C, T> {
     /// `c - x` with a plain scalar `c`. Backward: `∂x += -∂y`.
     pub(crate) fn rsub(self, c: T) -> Self {
         // y = c - x
-        self.map_tuned(neg_backward::<T, R, C>, |x| (c - x, -T::one()))
+        // `c + (−x)`: `c − x` to the bit, without num-dual's slow `−` (see `Sub for Tensor`)
+        self.map_tuned(neg_backward::<T, R, C>, |x| (c + (-x), -T::one()))
     }
 
     /// `c / x` with a plain scalar `c`. Backward: `∂x += -(∂y·y) / x` with `y = c / x`.
