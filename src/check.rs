@@ -1,7 +1,7 @@
 //! A public gradient checker: shapegrad's gradient against central finite differences, with
 //! `torch.autograd.gradcheck`'s default step and tolerances.
 
-use std::fmt;
+use core::fmt;
 
 use nalgebra::SMatrix;
 

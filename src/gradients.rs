@@ -1,5 +1,6 @@
 //! What a backward walk returns: [`Gradients`].
 
+use alloc::vec::Vec;
 use nalgebra::SMatrix;
 
 use crate::engine::pool::{self, GradStore};
@@ -57,8 +58,8 @@ impl<T: Scalar> Drop for Gradients<T> {
     fn drop(&mut self) {
         if self.data.capacity() > 0 {
             let store = GradStore {
-                data: std::mem::take(&mut self.data),
-                reached: std::mem::take(&mut self.reached),
+                data: core::mem::take(&mut self.data),
+                reached: core::mem::take(&mut self.reached),
                 stamp: self.stamp,
                 idle: self.idle,
             };

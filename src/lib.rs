@@ -239,9 +239,12 @@
 //! let a = tape.var(Matrix2x3::zeros());
 //! let _ = a.backward(); // only a 1×1 tensor has `backward`; use `sum` or `backward_with`
 //! ```
+#![cfg_attr(not(any(feature = "std", test)), no_std)]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![doc(test(attr(deny(warnings))))]
+
+extern crate alloc;
 
 #[cfg(feature = "argmin")]
 pub mod argmin;
@@ -259,6 +262,7 @@ pub mod loss;
 mod ops;
 pub mod optim;
 mod param;
+#[cfg(feature = "std")]
 pub mod pool;
 mod scalar;
 mod scalar_fn;

@@ -26,6 +26,7 @@
 //! PyTorch skips parameters whose `.grad` is `None`.
 
 use crate::{Gradients, Scalar, Tape};
+use alloc::vec::Vec;
 
 /// Grows `state` to `n` scalars (zeros), for parameters made since the last step.
 ///

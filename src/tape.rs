@@ -1,37 +1,67 @@
 //! The public [`Tape`]: creating, clearing and sizing a recording. How recording and the
 //! walk work is in `engine/`.
 
-use std::cell::{Cell, RefCell};
-use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
+use core::cell::RefCell;
+use core::fmt;
+use core::sync::atomic::Ordering;
 
 use crate::engine::Buffers;
 use crate::{Gradients, Scalar};
 
-/// Tape ids: handed out in blocks of [`ID_BLOCK`] to each thread (0 is never handed out).
-static NEXT_TAPE_ID: AtomicU64 = AtomicU64::new(1);
-/// Ids a thread takes from [`NEXT_TAPE_ID`] at a time: one atomic operation per block.
-const ID_BLOCK: u64 = 1 << 16;
+// Tape ids need an atomic counter: 64-bit where the target has 64-bit atomics; else 32-bit,
+// and the ids wrap after 2³² tapes. Targets without atomic read-modify-write (Cortex-M0,
+// `thumbv6m`) are not supported.
+#[cfg(not(any(target_has_atomic = "64", target_has_atomic = "32")))]
+compile_error!(
+    "shapegrad needs atomic compare-and-swap (32 or 64 bits) for tape ids; this target has none"
+);
+#[cfg(target_has_atomic = "64")]
+type IdCounter = core::sync::atomic::AtomicU64;
+#[cfg(all(not(target_has_atomic = "64"), target_has_atomic = "32"))]
+type IdCounter = core::sync::atomic::AtomicU32;
 
-thread_local! {
+/// Tape ids: handed out in blocks of [`ID_BLOCK`] to each thread with the feature `std`, one
+/// at a time without it (0 is never handed out).
+static NEXT_TAPE_ID: IdCounter = IdCounter::new(1);
+
+/// `n` ids from [`NEXT_TAPE_ID`]: returns the first.
+#[inline]
+#[allow(clippy::useless_conversion)] // `u32 -> u64` where the counter is 32 bits
+fn take_ids(n: u32) -> u64 {
+    NEXT_TAPE_ID.fetch_add(n.into(), Ordering::Relaxed).into()
+}
+
+/// Ids a thread takes from [`NEXT_TAPE_ID`] at a time: one atomic operation per block.
+#[cfg(feature = "std")]
+const ID_BLOCK: u32 = 1 << 16;
+
+#[cfg(feature = "std")]
+std::thread_local! {
     /// The calling thread's block of ids: next and end.
-    static TAPE_IDS: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
+    static TAPE_IDS: core::cell::Cell<(u64, u64)> = const { core::cell::Cell::new((0, 0)) };
 }
 
 /// A tape id never handed out before, on any thread.
+#[cfg(feature = "std")]
 fn next_tape_id() -> u64 {
     TAPE_IDS
         .try_with(|ids| {
             let (mut next, mut end) = ids.get();
             if next == end {
-                next = NEXT_TAPE_ID.fetch_add(ID_BLOCK, Ordering::Relaxed);
-                end = next + ID_BLOCK;
+                next = take_ids(ID_BLOCK);
+                end = next + u64::from(ID_BLOCK);
             }
             ids.set((next + 1, end));
             next
         })
         // during the thread's teardown: one id of its own
-        .unwrap_or_else(|_| NEXT_TAPE_ID.fetch_add(1, Ordering::Relaxed))
+        .unwrap_or_else(|_| take_ids(1))
+}
+
+/// A tape id never handed out before.
+#[cfg(not(feature = "std"))]
+fn next_tape_id() -> u64 {
+    take_ids(1)
 }
 
 /// Tells recordings apart: the tape's id and how many times it was cleared. Plain data, so
@@ -257,7 +287,7 @@ impl<T: Scalar> Tape<T> {
 #[inline(always)]
 #[track_caller]
 pub(crate) fn same_tape<T: Scalar>(op: &str, a: &Tape<T>, b: &Tape<T>) {
-    if !std::ptr::eq(a, b) {
+    if !core::ptr::eq(a, b) {
         two_tapes(op)
     }
 }

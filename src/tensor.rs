@@ -1,7 +1,7 @@
 //! The [`Tensor`] handle, leaf constructors, value access and `backward`.
 
-use std::fmt;
-use std::marker::PhantomData;
+use core::fmt;
+use core::marker::PhantomData;
 
 use nalgebra::SMatrix;
 
@@ -234,7 +234,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// ```
     /// let tape = shapegrad::Tape::new();
     /// let x = tape.var_scalar(1.0);
-    /// assert!(std::ptr::eq(x.tape(), &tape));
+    /// assert!(core::ptr::eq(x.tape(), &tape));
     /// ```
     pub fn tape(self) -> &'t Tape<T> {
         self.tape

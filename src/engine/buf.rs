@@ -8,6 +8,7 @@
 //! pool (`pool.rs`) if it keeps one, and a dropped tape returns its set there.
 
 use crate::Scalar;
+use alloc::vec::Vec;
 
 use super::node::Node;
 use super::pool::{self, TapeStore};
@@ -84,7 +85,7 @@ impl<E: Copy> Buf<E> {
     }
 }
 
-impl<E> std::ops::Deref for Buf<E> {
+impl<E> core::ops::Deref for Buf<E> {
     type Target = [E];
 
     #[inline(always)]
@@ -93,7 +94,7 @@ impl<E> std::ops::Deref for Buf<E> {
     }
 }
 
-impl<E> std::ops::DerefMut for Buf<E> {
+impl<E> core::ops::DerefMut for Buf<E> {
     #[inline(always)]
     fn deref_mut(&mut self) -> &mut [E] {
         &mut self.data[..self.len]
@@ -152,8 +153,8 @@ impl<T: Scalar> Buffers<T> {
         }
         let used = self.values.len();
         let set = TapeStore {
-            nodes: std::mem::take(&mut self.nodes.data),
-            values: std::mem::take(&mut self.values.data),
+            nodes: core::mem::take(&mut self.nodes.data),
+            values: core::mem::take(&mut self.values.data),
             idle: self.idle,
         };
         (self.nodes.len, self.values.len) = (0, 0);

@@ -11,9 +11,14 @@
 
 mod buf;
 mod node;
+#[cfg(feature = "std")]
+pub(crate) mod pool;
+#[cfg(not(feature = "std"))]
+#[path = "pool_none.rs"]
 pub(crate) mod pool;
 mod record;
 mod rule;
+mod store;
 mod walk;
 
 pub(crate) use buf::Buffers;

@@ -144,6 +144,6 @@ mod tests {
     #[test]
     fn node_is_24_bytes() {
         // The tape's per-op cost: a fn pointer and four u32 offsets/flags.
-        assert_eq!(std::mem::size_of::<super::Node<f64>>(), 24);
+        assert_eq!(core::mem::size_of::<super::Node<f64>>(), 24);
     }
 }

@@ -17,13 +17,16 @@
 //! shrinks when the pool frees something, so a loop that takes and returns the same buffers
 //! does no atomic operation.
 
-use std::any::Any;
-use std::cell::RefCell;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+use core::any::Any;
+use core::cell::RefCell;
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::Scalar;
 
 use super::node::Node;
+pub(crate) use super::store::{GradStore, TapeStore};
 
 /// Tape buffer sets, and gradient buffer sets, a thread's pool keeps at most per scalar type:
 /// 2 of each (a tape and a nested one, as `jacobian` inside a user's loop makes).
@@ -80,25 +83,6 @@ pub const IDLE_LIMIT: u32 = 16;
 
 /// Bytes reserved against [`PROCESS_LIMIT`] by all threads' pools.
 static PROCESS_RESERVED: AtomicUsize = AtomicUsize::new(0);
-
-/// A tape's buffers, as the pool keeps them.
-pub(crate) struct TapeStore<T> {
-    pub(crate) nodes: Vec<Node<T>>,
-    pub(crate) values: Vec<T>,
-    /// Returns in a row with under an eighth of the room used (travels with the buffers).
-    pub(crate) idle: u32,
-}
-
-/// A `Gradients`' buffers with the stamp of their last walk (the stamps left in `reached`
-/// stay older than every later walk's, so the buffers need no clearing).
-pub(crate) struct GradStore<T> {
-    pub(crate) data: Vec<T>,
-    pub(crate) reached: Vec<u8>,
-    pub(crate) stamp: u8,
-    /// As [`TapeStore::idle`].
-    pub(crate) idle: u32,
-}
-
 /// A kept buffer set: its size and how often in a row it came back barely used.
 trait Store {
     fn bytes(&self) -> usize;
@@ -147,7 +131,7 @@ impl Drop for Pools {
     }
 }
 
-thread_local! {
+std::thread_local! {
     static POOLS: RefCell<Pools> = const {
         RefCell::new(Pools {
             f64: TypePool::new(),

@@ -23,7 +23,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     ///
     /// ```
     /// use nalgebra::Vector3;
-    /// use std::f64::consts::FRAC_PI_2;
+    /// use core::f64::consts::FRAC_PI_2;
     ///
     /// let tape = shapegrad::Tape::new();
     /// let x = tape.var(Vector3::new(0.0, 0.6, 1.0));
@@ -48,7 +48,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     ///
     /// ```
     /// use nalgebra::Vector3;
-    /// use std::f64::consts::PI;
+    /// use core::f64::consts::PI;
     ///
     /// let tape = shapegrad::Tape::new();
     /// let x = tape.var(Vector3::new(0.0, -1.0, 1.0));
@@ -72,7 +72,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     ///
     /// ```
     /// use nalgebra::Vector2;
-    /// use std::f64::consts::FRAC_PI_4;
+    /// use core::f64::consts::FRAC_PI_4;
     ///
     /// let tape = shapegrad::Tape::new();
     /// let x = tape.var(Vector2::new(1.0, 3.0));
@@ -122,7 +122,7 @@ mod tests {
         assert!(out.acos().backward().wrt(out)[0].is_nan());
         // atan at ±inf: ±π/2 and gradient 0
         let inf = tape.var_scalar(f64::INFINITY);
-        assert_eq!(inf.atan().item(), std::f64::consts::FRAC_PI_2);
+        assert_eq!(inf.atan().item(), core::f64::consts::FRAC_PI_2);
         assert_eq!(inf.atan().backward().wrt(inf)[0], 0.0);
     }
 }

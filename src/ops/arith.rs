@@ -1,7 +1,7 @@
 //! Element-wise arithmetic of tensors: `-x`, `x + y`, `x - y`, `x * y`, `x / y` (with a plain
 //! scalar on either side: `scalar_arith.rs`).
 
-use std::ops::{Add, Div, Mul, Neg, Sub};
+use core::ops::{Add, Div, Mul, Neg, Sub};
 
 use super::{Rule, elementwise2};
 use crate::{Scalar, Tensor};

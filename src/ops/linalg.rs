@@ -158,7 +158,12 @@ where
     pub fn solve<const K: usize>(self, b: Tensor<'t, N, K, T>) -> Option<Tensor<'t, N, K, T>> {
         crate::tape::same_tape("solve", self.tape(), b.tape());
         let lu = self.value().lu();
-        let x = lu.solve(&b.value())?;
+        // `solve_mut` on a copy is what `lu.solve` does (that one does not infer `K` without
+        // nalgebra's `alloc`)
+        let mut x = b.value();
+        if !lu.solve_mut(&mut x) {
+            return None;
+        }
         // aux: the packed LU factors (L below the diagonal, unit diagonal implied; U on and
         // above), then the row permutation as indices
         let packed = lu.l() - SMatrix::<T, N, N>::identity() + lu.u();
@@ -211,9 +216,9 @@ where
             // P = Φ(Lᵀ ∂L): lower triangle, diagonal halved
             let m = l.transpose() * gl;
             let p = SMatrix::<T, N, N>::from_fn(|i, j| match i.cmp(&j) {
-                std::cmp::Ordering::Greater => m[(i, j)],
-                std::cmp::Ordering::Equal => m[(i, j)] * half,
-                std::cmp::Ordering::Less => T::zero(),
+                core::cmp::Ordering::Greater => m[(i, j)],
+                core::cmp::Ordering::Equal => m[(i, j)] * half,
+                core::cmp::Ordering::Less => T::zero(),
             });
             // G = L⁻ᵀ P L⁻¹: X = L⁻ᵀ P, then G = (L⁻ᵀ Xᵀ)ᵀ
             let nan = || SMatrix::from_element(T::zero() / T::zero());
@@ -223,9 +228,9 @@ where
                 .unwrap_or_else(nan)
                 .transpose();
             let ga = SMatrix::<T, N, N>::from_fn(|i, j| match i.cmp(&j) {
-                std::cmp::Ordering::Greater => g[(i, j)] + g[(j, i)],
-                std::cmp::Ordering::Equal => g[(i, j)],
-                std::cmp::Ordering::Less => T::zero(),
+                core::cmp::Ordering::Greater => g[(i, j)] + g[(j, i)],
+                core::cmp::Ordering::Equal => g[(i, j)],
+                core::cmp::Ordering::Less => T::zero(),
             });
             r.grad_x.add(ga.iter().copied());
         }

@@ -114,7 +114,7 @@ fn forward<T: Scalar, const R: usize, const K: usize, const C: usize>(
 /// Whether `T` is `f32` or `f64`, for which nalgebra's BLAS-like kernels are the fast ones
 /// (a constant after monomorphisation).
 fn is_machine_float<T: Scalar>() -> bool {
-    use std::any::TypeId;
+    use core::any::TypeId;
     TypeId::of::<T>() == TypeId::of::<f64>() || TypeId::of::<T>() == TypeId::of::<f32>()
 }
 

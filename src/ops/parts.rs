@@ -24,7 +24,7 @@ use crate::{Scalar, Tensor};
 /// assert_eq!((2, 0).row_col(2, 3), None);
 /// assert_eq!(6.row_col(2, 3), None);
 /// ```
-pub trait ElementIndex: Copy + std::fmt::Debug {
+pub trait ElementIndex: Copy + core::fmt::Debug {
     /// The `(row, column)` of this index in an `rows×cols` matrix, if it is inside.
     fn row_col(self, rows: usize, cols: usize) -> Option<(usize, usize)>;
 }

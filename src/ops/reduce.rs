@@ -36,7 +36,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
         fn backward<T: Scalar, const R: usize, const C: usize>(r: Rule<'_, T>) {
             // ∂x += ∂y
             let r = r.unary(R * C, 1);
-            r.grad_x.add(std::iter::repeat(r.grad_out[0]));
+            r.grad_x.add(core::iter::repeat(r.grad_out[0]));
         }
         let forward = |x: &[T], out: &mut [T]| out[0] = x.iter().fold(T::zero(), |acc, &v| acc + v);
         self.record_unary(0, forward, backward::<T, R, C>)

@@ -1,7 +1,7 @@
 //! Element-wise arithmetic with a plain scalar: `x + c`, `x - c`, `x * c`, `x / c`, and
 //! `c + x`, `c - x`, `c * x`, `c / x` with an `f32`/`f64` on the left.
 
-use std::ops::{Add, Div, Mul, Sub};
+use core::ops::{Add, Div, Mul, Sub};
 
 use super::arith::neg_backward;
 use super::{Rule, elementwise};

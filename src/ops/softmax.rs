@@ -46,7 +46,7 @@ pub(crate) fn softmax_column<T: Scalar>(x: &[T], p: &mut [T]) -> ColumnStats<T> 
 
 /// The columns of a `K×B` slice (none when `K = 0`: the slice is empty then).
 #[inline(always)]
-pub(crate) fn columns<T, const K: usize>(v: &[T]) -> std::slice::ChunksExact<'_, T> {
+pub(crate) fn columns<T, const K: usize>(v: &[T]) -> core::slice::ChunksExact<'_, T> {
     v.chunks_exact(K.max(1))
 }
 

@@ -15,7 +15,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     ///
     /// ```
     /// use nalgebra::Vector2;
-    /// use std::f64::consts::FRAC_PI_2;
+    /// use core::f64::consts::FRAC_PI_2;
     ///
     /// let tape = shapegrad::Tape::new();
     /// let x = tape.var(Vector2::new(0.0, FRAC_PI_2));
@@ -36,7 +36,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     ///
     /// ```
     /// use nalgebra::Vector2;
-    /// use std::f64::consts::FRAC_PI_2;
+    /// use core::f64::consts::FRAC_PI_2;
     ///
     /// let tape = shapegrad::Tape::new();
     /// let x = tape.var(Vector2::new(0.0, FRAC_PI_2));
@@ -59,7 +59,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     ///
     /// ```
     /// use nalgebra::Vector2;
-    /// use std::f64::consts::FRAC_PI_4;
+    /// use core::f64::consts::FRAC_PI_4;
     ///
     /// let tape = shapegrad::Tape::new();
     /// let x = tape.var(Vector2::new(0.0, FRAC_PI_4));
@@ -95,7 +95,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// ```
     /// use approx::assert_relative_eq;
     /// use nalgebra::Vector2;
-    /// use std::f64::consts::FRAC_PI_4;
+    /// use core::f64::consts::FRAC_PI_4;
     ///
     /// let tape = shapegrad::Tape::new();
     /// let y = tape.var(Vector2::new(1.0, 3.0));
@@ -197,7 +197,7 @@ mod tests {
         let out = y.atan2(x);
         assert_eq!(
             out.value(),
-            Vector2::new(std::f64::consts::PI, -std::f64::consts::PI)
+            Vector2::new(core::f64::consts::PI, -core::f64::consts::PI)
         );
         let g = out.sum().backward();
         assert_eq!(g.wrt(y), Vector2::new(-0.5, -0.5));

@@ -23,5 +23,6 @@ mod kinks;
 #[cfg(feature = "dual")]
 mod modes;
 mod registry;
+mod std_math;
 mod values;
 mod zero_size;

@@ -7,6 +7,10 @@ use approx::assert_relative_eq;
 use nalgebra::{Matrix1, Matrix2x3, Matrix3x2, Matrix3x4, RowVector3, Vector2, Vector3, Vector4};
 use shapegrad::{Tape, loss};
 
+// The platform's float functions as the ops call them: std's, or libm's without the feature
+// `std` (`std_math.rs` compares the two).
+use nalgebra::{ComplexField, RealField};
+
 fn s1() -> Matrix1<f64> {
     Matrix1::new(0.625)
 }
@@ -75,9 +79,12 @@ fn arithmetic_exp_activations_broadcasts_matmul_match_nalgebra() {
     assert_eq!((-1.25 * a).value(), a0 * -1.25);
     assert_eq!((a / 1.25).value(), a0 / 1.25);
     assert_eq!((1.5 / a).value(), a0.map(|v| 1.5 / v));
-    assert_eq!(a.exp().value(), a0.map(f64::exp));
-    assert_eq!(a.tanh().value(), a0.map(f64::tanh));
-    assert_eq!(a.sigmoid().value(), a0.map(|v| 1.0 / (1.0 + (-v).exp())));
+    assert_eq!(a.exp().value(), a0.map(ComplexField::exp));
+    assert_eq!(a.tanh().value(), a0.map(ComplexField::tanh));
+    assert_eq!(
+        a.sigmoid().value(),
+        a0.map(|v| 1.0 / (1.0 + ComplexField::exp(-v)))
+    );
     assert_eq!(a.sum().item(), a0.sum());
     // Broadcasts copy values.
     let s = tape.var(s1());
@@ -195,7 +202,7 @@ fn trig_matches_f64() {
     let tape = Tape::<f64>::new();
     let (a0, b0) = (m23(), m23b());
     let (a, b) = (tape.var(a0), tape.var(b0));
-    assert_eq!(a.sin().value(), a0.map(f64::sin));
-    assert_eq!(a.cos().value(), a0.map(f64::cos));
-    assert_eq!(a.atan2(b).value(), a0.zip_map(&b0, f64::atan2));
+    assert_eq!(a.sin().value(), a0.map(ComplexField::sin));
+    assert_eq!(a.cos().value(), a0.map(ComplexField::cos));
+    assert_eq!(a.atan2(b).value(), a0.zip_map(&b0, RealField::atan2));
 }
