@@ -94,6 +94,29 @@ impl<T: Scalar> Gradients<T> {
         }
     }
 
+    /// Empty gradients with room for walks over tapes of up to `scalars` values, so that
+    /// [`backward_into`](Tensor::backward_into) does not allocate for them: with a
+    /// [`Tape::fixed`](crate::Tape::fixed) of that many scalars, a control loop allocates
+    /// nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use shapegrad::{Gradients, Tape};
+    ///
+    /// let mut grads = Gradients::<f64>::with_capacity(16);
+    /// let tape = Tape::new();
+    /// let x = tape.var_scalar(2.0);
+    /// (x * x).backward_into(&mut grads);
+    /// assert_eq!(grads.slice(x).unwrap(), &[4.0]);
+    /// ```
+    pub fn with_capacity(scalars: usize) -> Self {
+        let mut grads = Self::new();
+        grads.data = alloc::vec![T::zero(); scalars];
+        grads.reached = alloc::vec![0; scalars];
+        grads
+    }
+
     /// Prepares for a walk over `len` scalars: sizes the buffers (growing only, with no pass
     /// over what is kept), forgets which recording they held (until [`finish`]) and returns
     /// the new stamp.

@@ -252,6 +252,7 @@ pub mod argmin;
 mod bridge;
 mod check;
 mod engine;
+mod fixed;
 mod gradients;
 #[cfg(feature = "dual")]
 mod hessian;
@@ -273,6 +274,7 @@ mod testutil;
 mod vector_fn;
 
 pub use check::{GradCheck, GradCheckReport, check_gradient, check_gradient_with};
+pub use fixed::{CapacityError, OnFull};
 pub use gradients::Gradients;
 #[cfg(feature = "dual")]
 pub use hessian::{hessian, hvp};

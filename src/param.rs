@@ -61,6 +61,7 @@ impl<const R: usize, const C: usize, T: Scalar> fmt::Debug for Param<R, C, T> {
 
 /// # Parameters
 impl<T: Scalar> Tape<T> {
+    #[track_caller]
     fn new_param<const R: usize, const C: usize>(
         &mut self,
         values: impl ExactSizeIterator<Item = T>,
@@ -89,6 +90,7 @@ impl<T: Scalar> Tape<T> {
     /// tape.clear();
     /// assert_eq!(tape.get(w).value(), Matrix2::new(1.0, 2.0, 3.0, 4.0));
     /// ```
+    #[track_caller]
     pub fn param<const R: usize, const C: usize>(
         &mut self,
         value: SMatrix<T, R, C>,
@@ -106,6 +108,7 @@ impl<T: Scalar> Tape<T> {
     /// let w = tape.param_from_fn::<128, 784>(|i, j| (i + j) as f32 * 1e-3);
     /// assert_eq!(tape.get(w).with_slice(|v| v[1]), 1e-3); // (1, 0), column-major
     /// ```
+    #[track_caller]
     pub fn param_from_fn<const R: usize, const C: usize>(
         &mut self,
         mut f: impl FnMut(usize, usize) -> T,
@@ -235,6 +238,7 @@ impl<T: Scalar> Tape<T> {
     /// let _b = tape.param(nalgebra::Vector2::zeros());
     /// assert_eq!(tape.param_scalars(), 8);
     /// ```
+    #[track_caller]
     pub fn param_scalars(&self) -> usize {
         self.params_len()
     }

@@ -6,7 +6,7 @@ use core::fmt;
 use core::sync::atomic::Ordering;
 
 use crate::engine::Buffers;
-use crate::{Gradients, Scalar};
+use crate::{Gradients, OnFull, Scalar};
 
 // Tape ids need an atomic counter: 64-bit where the target has 64-bit atomics; else 32-bit,
 // and the ids wrap after 2³² tapes. Targets without atomic read-modify-write (Cortex-M0,
@@ -168,6 +168,48 @@ impl<T: Scalar> Tape<T> {
         tape
     }
 
+    /// A tape that never allocates after it is built, for a control loop with a hard
+    /// real-time budget: room for exactly `nodes` recorded ops holding `scalars` values (a
+    /// node is 24 bytes, a scalar one `T`), allocated here and never grown. An op that does
+    /// not fit panics or stops the recording, as `on_full` says (see [`OnFull`]); with
+    /// [`OnFull::Error`] the tape also allocates `scalars` NaNs here, the values of what is
+    /// recorded past the room. [`clear`](Tape::clear) makes the room reusable; pair the tape
+    /// with [`Gradients::with_capacity`] and [`backward_into`](crate::Tensor::backward_into)
+    /// so that the walk does not allocate either.
+    ///
+    /// To size it, record one step on an ordinary tape and read [`len`](Tape::len) and
+    /// [`scalars`](Tape::scalars).
+    ///
+    /// # Panics
+    ///
+    /// With [`OnFull::Panic`], the op that does not fit, at the caller's line, with the
+    /// [`CapacityError`](crate::CapacityError) message (the capacity, what the op needed).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use shapegrad::{Gradients, OnFull, Tape};
+    ///
+    /// let mut tape = Tape::<f64>::fixed(3, 6, OnFull::Panic);
+    /// let mut grads = Gradients::with_capacity(6);
+    /// for step in 0..3 {
+    ///     tape.clear();
+    ///     let x = tape.var_scalar(f64::from(step));
+    ///     let y = (x * x).exp(); // 3 nodes; 1 + 3 + 2 scalars (1×1 ops keep their partials)
+    ///     y.backward_into(&mut grads);
+    ///     assert_eq!(grads.slice(x).unwrap()[0], 2.0 * f64::from(step) * y.item());
+    /// }
+    /// ```
+    pub fn fixed(nodes: usize, scalars: usize, on_full: OnFull) -> Self {
+        Tape {
+            inner: RefCell::new(Buffers::fixed(nodes, scalars, on_full)),
+            session: Session {
+                tape: next_tape_id(),
+                generation: 0,
+            },
+        }
+    }
+
     /// Forgets every recorded op, keeping the buffers' capacity and the
     /// [parameters](Tape::param).
     ///
@@ -188,6 +230,9 @@ impl<T: Scalar> Tape<T> {
         let inner = self.inner.get_mut();
         inner.nodes.truncate(inner.param_nodes);
         inner.values.truncate(inner.param_scalars);
+        if let Some(fixed) = &mut inner.fixed {
+            fixed.overflow = None;
+        }
         self.session.generation += 1;
     }
 

@@ -7,7 +7,7 @@ use nalgebra::SMatrix;
 
 use crate::Gradients;
 use crate::engine::Operand;
-use crate::{Scalar, Tape};
+use crate::{CapacityError, Scalar, Tape};
 
 /// An `R×C` matrix recorded on a [`Tape`]: a `Copy` handle (24 bytes in f32 and f64) to a
 /// node, with the shape in the type and the scalar defaulting to `f64`.
@@ -73,6 +73,7 @@ impl<T: Scalar> Tape<T> {
     /// assert_eq!(grads.wrt(x), x.value().map(f64::exp));
     /// ```
     #[inline]
+    #[track_caller]
     pub fn var<const R: usize, const C: usize>(
         &self,
         value: SMatrix<T, R, C>,
@@ -96,6 +97,7 @@ impl<T: Scalar> Tape<T> {
     /// assert_eq!(grads.wrt(x), Vector2::new(3.0, 4.0));
     /// assert_eq!(grads.wrt(c), Vector2::zeros());
     /// ```
+    #[track_caller]
     pub fn constant<const R: usize, const C: usize>(
         &self,
         value: SMatrix<T, R, C>,
@@ -112,6 +114,7 @@ impl<T: Scalar> Tape<T> {
     /// let x = tape.var_scalar(3.0);
     /// assert_eq!((x * x).backward().wrt(x)[0], 6.0);
     /// ```
+    #[track_caller]
     pub fn var_scalar(&self, value: T) -> Tensor<'_, 1, 1, T> {
         self.leaf_scalar(true, value)
     }
@@ -126,6 +129,7 @@ impl<T: Scalar> Tape<T> {
     /// let half = tape.constant_scalar(0.5);
     /// assert_eq!((x / (half + x)).value()[0], 3.0 / 3.5);
     /// ```
+    #[track_caller]
     pub fn constant_scalar(&self, value: T) -> Tensor<'_, 1, 1, T> {
         self.leaf_scalar(false, value)
     }
@@ -144,6 +148,7 @@ impl<T: Scalar> Tape<T> {
     /// let w = tape.var_from_fn::<3, 2>(|i, j| (i * 10 + j) as f64);
     /// assert_eq!(w.value()[(2, 1)], 21.0);
     /// ```
+    #[track_caller]
     pub fn var_from_fn<const R: usize, const C: usize>(
         &self,
         mut f: impl FnMut(usize, usize) -> T,
@@ -183,6 +188,7 @@ impl<T: Scalar> Tape<T> {
 /// # Reading values
 impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// A handle to the node whose values start at offset `off`.
+    #[track_caller]
     pub(crate) fn from_raw(tape: &'t Tape<T>, off: u32, needs_grad: bool, value: T) -> Self {
         Tensor {
             tape,
@@ -195,6 +201,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// The same node under another shape of the same size: a 1×1 result in code generic
     /// over the shape (the shapes are equal there, but the compiler cannot see it).
     #[inline(always)]
+    #[track_caller]
     pub(crate) fn retype<const R2: usize, const C2: usize>(self) -> Tensor<'t, R2, C2, T> {
         debug_assert_eq!(R * C, R2 * C2);
         Tensor {
@@ -205,6 +212,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
         }
     }
 
+    #[track_caller]
     pub(crate) fn operand(self) -> Operand {
         Operand {
             needs_grad: self.id & (1 << 32) != 0,
@@ -213,16 +221,19 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     }
 
     /// The offset of the tensor's values on the tape.
+    #[track_caller]
     pub(crate) fn off(self) -> u32 {
         self.id as u32
     }
 
     /// A 1×1 tensor's value, carried in the handle (unspecified for other shapes).
     #[inline(always)]
+    #[track_caller]
     pub(crate) fn scalar(self) -> T {
         self.value
     }
 
+    #[track_caller]
     pub(crate) fn offset(self) -> usize {
         self.off() as usize
     }
@@ -236,6 +247,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// let x = tape.var_scalar(1.0);
     /// assert!(core::ptr::eq(x.tape(), &tape));
     /// ```
+    #[track_caller]
     pub fn tape(self) -> &'t Tape<T> {
         self.tape
     }
@@ -250,6 +262,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// let x = tape.var(Vector2::new(1.0, -2.0));
     /// assert_eq!((-x).value(), Vector2::new(-1.0, 2.0));
     /// ```
+    #[track_caller]
     pub fn value(self) -> SMatrix<T, R, C> {
         let mut m = SMatrix::<T, R, C>::zeros();
         self.tape
@@ -271,6 +284,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// let total: f64 = m.with_slice(|v| v.iter().sum());
     /// assert_eq!(total, 6.0);
     /// ```
+    #[track_caller]
     pub fn with_slice<U>(self, read: impl FnOnce(&[T]) -> U) -> U {
         self.tape.with_values(self.off(), R * C, read)
     }
@@ -290,6 +304,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// let grads = y.backward_with(&Vector2::new(10.0, 1.0));
     /// assert_eq!(grads.wrt(x), Vector2::new(20.0, 4.0));
     /// ```
+    #[track_caller]
     pub fn backward_with(self, seed: &SMatrix<T, R, C>) -> Gradients<T> {
         let mut grads = Gradients::new();
         self.tape
@@ -309,6 +324,7 @@ impl<'t, T: Scalar> Tensor<'t, 1, 1, T> {
     /// let x = tape.var_scalar(2.0);
     /// assert_eq!((x * x).item(), 4.0);
     /// ```
+    #[track_caller]
     pub fn item(self) -> T {
         self.value
     }
@@ -352,7 +368,59 @@ impl<'t, T: Scalar> Tensor<'t, 1, 1, T> {
     ///     tape.clear();
     /// }
     /// ```
+    #[track_caller]
     pub fn backward_into(self, grads: &mut Gradients<T>) {
         self.tape.backward_from(self.operand(), &[T::one()], grads);
+    }
+
+    /// [`backward`](Tensor::backward), or the [`CapacityError`] of a
+    /// [fixed](Tape::fixed) tape that ran out of room with [`OnFull::Error`] (on which
+    /// `backward` panics).
+    ///
+    /// [`OnFull::Error`]: crate::OnFull::Error
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use shapegrad::{OnFull, Tape};
+    ///
+    /// let tape = Tape::<f64>::fixed(3, 8, OnFull::Error);
+    /// let x = tape.var_scalar(3.0);
+    /// let y = x * x;
+    /// assert_eq!(y.try_backward().unwrap().wrt(x)[0], 6.0);
+    /// let z = y * y * y; // the fourth node
+    /// let e = z.try_backward().unwrap_err();
+    /// assert_eq!((e.nodes, e.recorded), (3, 3));
+    /// ```
+    #[track_caller]
+    pub fn try_backward(self) -> Result<Gradients<T>, CapacityError> {
+        let mut grads = Gradients::new();
+        self.try_backward_into(&mut grads).map(|()| grads)
+    }
+
+    /// [`backward_into`](Tensor::backward_into), or the [`CapacityError`] of a fixed tape
+    /// that ran out of room (see [`try_backward`](Tensor::try_backward)); `grads` is then
+    /// left as it was.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use shapegrad::{Gradients, OnFull, Tape};
+    ///
+    /// let tape = Tape::<f64>::fixed(2, 3, OnFull::Error);
+    /// let mut grads = Gradients::with_capacity(3);
+    /// let x = tape.var_scalar(1.0);
+    /// assert!(x.exp().try_backward_into(&mut grads).is_ok());
+    /// assert!((x * x * x).try_backward_into(&mut grads).is_err());
+    /// ```
+    #[track_caller]
+    pub fn try_backward_into(self, grads: &mut Gradients<T>) -> Result<(), CapacityError> {
+        match self.tape.overflow() {
+            Some(error) => Err(error),
+            None => {
+                self.backward_into(grads);
+                Ok(())
+            }
+        }
     }
 }

@@ -392,3 +392,141 @@ fn with_capacity_records_the_net_without_allocating() {
     );
     assert!(checksum.is_finite() && checksum != 0.0);
 }
+
+// ---------------------------------------------------------------------------------------------
+// fixed tapes: never an allocation after they are built
+
+/// The pendulum's cost as `examples/common/models.rs` writes it (same ops, same order), with
+/// the state kept in two handles instead of `rollout`'s `Vec` of states (that `Vec` is the
+/// example's own allocation, not the tape's).
+fn pendulum_cost<'t>(v: Tensor<'t, { models::STEPS }, 1>) -> Tensor<'t, 1, 1> {
+    use models::{G_OVER_L, H, STEPS, U_MAX};
+    let tape = v.tape();
+    let u = v.tanh() * U_MAX;
+    let (mut theta, mut omega) = (tape.constant_scalar(0.0), tape.constant_scalar(0.0));
+    for k in 0..STEPS {
+        omega = omega + (theta.sin() * -G_OVER_L + u.at(k)) * H;
+        theta = theta + omega * H;
+    }
+    (theta - std::f64::consts::PI).square() + omega.square() * 0.1 + u.norm_squared() * 1e-4
+}
+
+#[path = "../examples/common/models.rs"]
+mod models;
+
+/// The pendulum's control sequence of the tests: a smooth ramp.
+fn pendulum_input() -> SVector<f64, { models::STEPS }> {
+    SVector::from_fn(|k, _| (k as f64 * 0.07).sin())
+}
+
+#[test]
+fn a_fixed_tape_runs_the_net_and_the_pendulum_for_many_steps_without_allocating() {
+    let net = Net::<f64, 16, 32, 8>::new();
+    let x0 = Net::<f64, 16, 32, 8>::input();
+    let v0 = pendulum_input();
+    // sizes from one recording on an ordinary tape (the docs' recipe), and the reference
+    // results: the example's own `models::cost`, and the net on an ordinary tape
+    let sized = Tape::<f64>::new();
+    let want_net = record_net(&sized, &net, &x0).loss.item();
+    let (net_nodes, net_scalars) = (sized.len(), sized.scalars());
+    let sized = Tape::<f64>::new();
+    let want_pendulum = pendulum_cost(sized.var(v0)).item();
+    assert_eq!(want_pendulum, models::cost(sized.var(v0)).item());
+    let (p_nodes, p_scalars) = (sized.len(), sized.scalars());
+    drop(sized);
+
+    for on_full in [shapegrad::OnFull::Panic, shapegrad::OnFull::Error] {
+        let (nodes, scalars) = (net_nodes.max(p_nodes), net_scalars.max(p_scalars));
+        let mut tape = Tape::<f64>::fixed(nodes, scalars, on_full);
+        let mut grads = Gradients::with_capacity(scalars);
+        // from the first step on: no warm-up
+        let (n, checksum) = allocations_during(|| {
+            let mut checksum = 0.0;
+            for step in 0..1000 {
+                tape.clear();
+                if step % 2 == 0 {
+                    let t = record_net(&tape, &net, &x0);
+                    assert_eq!(t.loss.item(), want_net);
+                    t.loss.backward_into(&mut grads);
+                    checksum += t.read_gradients(&grads);
+                } else {
+                    let v = tape.var(v0);
+                    let cost = pendulum_cost(v);
+                    assert_eq!(cost.item(), want_pendulum);
+                    cost.backward_into(&mut grads);
+                    checksum += grads.slice(v).unwrap().iter().sum::<f64>();
+                }
+            }
+            checksum
+        });
+        assert_eq!(
+            n, 0,
+            "{on_full:?}: {n} allocations in 1000 steps of a fixed tape"
+        );
+        assert!(checksum.is_finite() && checksum != 0.0);
+        assert_eq!(tape.overflow(), None);
+        eprintln!(
+            "fixed tape ({on_full:?}): {nodes} nodes, {scalars} scalars; 500 net and 500 \
+             pendulum steps, 0 allocations"
+        );
+    }
+}
+
+#[test]
+fn a_full_fixed_tape_panics_at_the_callers_line_naming_the_capacity() {
+    let tape = Tape::<f64>::fixed(2, 16, shapegrad::OnFull::Panic);
+    let x = tape.var_scalar(1.0);
+    let y = x.sin();
+    let line = line!() + 1;
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| y * y));
+    let message = *caught.unwrap_err().downcast::<String>().unwrap();
+    assert!(
+        message.starts_with("shapegrad: a fixed tape of 2 nodes and 16 scalars is full: the op at"),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!("tests/alloc.rs:{line}:")),
+        "{message}"
+    );
+    // the tape is still usable for reading what fitted
+    assert_eq!(y.item(), 1f64.sin());
+}
+
+#[test]
+fn an_overflowed_fixed_tape_gives_nan_and_the_error_without_allocating_until_cleared() {
+    let mut tape = Tape::<f64>::fixed(3, 8, shapegrad::OnFull::Error);
+    let (n, ()) = allocations_during(|| {
+        let x = tape.var(nalgebra::Vector2::new(1.0, 2.0)); // 1 node, 2 scalars
+        let y = x.exp(); // 2 nodes, 4 scalars
+        let z = y.sum(); // 3 nodes, 5 scalars
+        let w = z * z; // no node left: NaN from here on
+        let v = (y * y).sum() + w;
+        assert!(w.item().is_nan() && v.item().is_nan());
+        assert!(v.value().iter().all(|e| e.is_nan()));
+        let e = v.try_backward().unwrap_err();
+        assert_eq!((e.nodes, e.scalars, e.needed, e.recorded), (3, 8, 3, 3));
+        assert!(e.at.file().ends_with("alloc.rs"), "{}", e.at);
+        assert_eq!(tape.overflow(), Some(e));
+        assert_eq!(z.item(), 1f64.exp() + 2f64.exp(), "what fitted is intact");
+    });
+    assert_eq!(n, 0, "overflowing allocated {n} times");
+    let x = tape.var_scalar(3.0);
+    let y = x * x;
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| y.backward()));
+    assert!(caught.is_err(), "backward on an overflowed tape panics");
+    tape.clear();
+    assert_eq!(tape.overflow(), None);
+    let x = tape.var_scalar(3.0);
+    assert_eq!(
+        (x * x).backward().wrt(x)[0],
+        6.0,
+        "cleared, it records again"
+    );
+}
+
+#[test]
+#[should_panic(expected = "is full")]
+fn an_op_bigger_than_the_whole_fixed_tape_panics_even_with_on_full_error() {
+    let tape = Tape::<f64>::fixed(4, 4, shapegrad::OnFull::Error);
+    let _ = tape.var(nalgebra::Matrix3::<f64>::identity()); // 9 scalars: no NaN buffer that big
+}

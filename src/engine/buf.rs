@@ -8,6 +8,7 @@
 //! pool (`pool.rs`) if it keeps one, and a dropped tape returns its set there.
 
 use crate::Scalar;
+use crate::fixed::{FULL, Fixed, OnFull};
 use alloc::vec::Vec;
 
 use super::node::Node;
@@ -21,7 +22,7 @@ pub(crate) const MAX_SCALARS: usize = u32::MAX as usize;
 /// grows by itself.
 pub(crate) struct Buf<E> {
     data: Vec<E>,
-    len: usize,
+    pub(crate) len: usize,
 }
 
 impl<E: Copy> Buf<E> {
@@ -48,6 +49,12 @@ impl<E: Copy> Buf<E> {
     #[inline(always)]
     pub(crate) fn capacity(&self) -> usize {
         self.data.len()
+    }
+
+    /// Counts all the room as recorded, so that every later append finds none (a fixed
+    /// tape that overflowed).
+    pub(crate) fn use_up(&mut self) {
+        self.len = self.data.len();
     }
 
     /// Forgets everything past the first `n` elements (keeping the room).
@@ -111,6 +118,8 @@ pub(crate) struct Buffers<T> {
     pub(crate) param_scalars: usize,
     /// The pool's idle count of the adopted set (see `pool.rs`).
     idle: u32,
+    /// A fixed tape's limits (`Tape::fixed`): its buffers never grow.
+    pub(crate) fixed: Option<Fixed<T>>,
 }
 
 impl<T: Scalar> Buffers<T> {
@@ -122,7 +131,27 @@ impl<T: Scalar> Buffers<T> {
             param_nodes: 0,
             param_scalars: 0,
             idle: 0,
+            fixed: None,
         }
+    }
+
+    /// Buffers of exactly `nodes` nodes and `scalars` values that never grow.
+    pub(crate) fn fixed(nodes: usize, scalars: usize, on_full: OnFull) -> Self {
+        let mut b = Self::new();
+        b.nodes.reserve_total(nodes, Node::filler(), MAX_SCALARS);
+        b.values.reserve_total(scalars, T::zero(), MAX_SCALARS);
+        let nan = match on_full {
+            OnFull::Error => alloc::vec![T::zero() / T::zero(); scalars],
+            OnFull::Panic => Vec::new(),
+        };
+        b.fixed = Some(Fixed {
+            on_full,
+            nodes,
+            scalars,
+            overflow: None,
+            nan,
+        });
+        b
     }
 
     /// Makes room for `nodes` nodes and `scalars` values in all, adopting a pooled set
@@ -161,8 +190,9 @@ impl<T: Scalar> Buffers<T> {
         pool::put_tape(set, used);
     }
 
-    /// Makes room for one more node with `len` scalars; returns its value offset. (Every
-    /// node takes at least one scalar, so node indices fit in `u32` too.)
+    /// Makes room for one more node with `len` scalars; returns its value offset, or
+    /// [`FULL`] on a fixed tape without the room. (Every node takes at least one scalar, so
+    /// node indices fit in `u32` too.)
     #[inline(always)]
     pub(crate) fn room_for(&mut self, len: usize) -> u32 {
         let off = self.values.len();
@@ -173,7 +203,9 @@ impl<T: Scalar> Buffers<T> {
                 off + len <= MAX_SCALARS,
                 "shapegrad: a tape holds at most 2^32 - 1 scalars; clear it between steps"
             );
-            self.grow(len);
+            if self.grow(len) {
+                return FULL;
+            }
         }
         off as u32
     }
@@ -185,9 +217,16 @@ impl<T: Scalar> Buffers<T> {
     /// already aborts when an allocation fails). A call that may unwind needs a landing pad
     /// to release the tape's borrow, and with one the compiler kept a scalar chain's values
     /// in stack slots instead of registers, storing and reloading them around every op.
+    ///
+    /// Returns `true` for a fixed tape, which never grows. (A flag, not the new offset: the
+    /// caller's offset stays the length it read before the call, which the compiler then
+    /// knows, as it knows nothing of what an out-of-line call returns.)
     #[cold]
     #[inline(never)]
-    extern "C" fn grow(&mut self, len: usize) {
+    extern "C" fn grow(&mut self, len: usize) -> bool {
+        if self.fixed.is_some() {
+            return true;
+        }
         self.adopt();
         if self.values.capacity() - self.values.len() < len {
             self.values.grow(len, T::zero(), MAX_SCALARS);
@@ -195,6 +234,7 @@ impl<T: Scalar> Buffers<T> {
         if self.nodes.capacity() == self.nodes.len() {
             self.nodes.grow(1, Node::filler(), MAX_SCALARS); // every node takes a scalar
         }
+        false
     }
 
     /// The index of the node whose values start at offset `off` (nodes are in offset order).

@@ -7,6 +7,7 @@
 //! stored. Both store the same scalars and the same node, so a node cannot tell which path
 //! recorded it.
 
+use crate::fixed::FULL;
 use crate::{Scalar, Tape, Tensor};
 
 use super::buf::Buffers;
@@ -15,6 +16,7 @@ use super::node::{GRAD_A, GRAD_B, Node, Op, Operand, PARTIALS, region_len};
 impl<T: Scalar> Tape<T> {
     /// Appends a leaf holding `values` (`R·C` of them, column-major), copied straight in.
     #[inline(always)]
+    #[track_caller]
     pub(crate) fn leaf<const R: usize, const C: usize>(
         &self,
         needs_grad: bool,
@@ -22,6 +24,10 @@ impl<T: Scalar> Tape<T> {
     ) -> Tensor<'_, R, C, T> {
         let mut inner = self.inner.borrow_mut();
         let off = inner.push_leaf(R * C, values);
+        if off == FULL {
+            drop(inner);
+            return self.full(region_len(R * C));
+        }
         let value = if R * C == 1 {
             inner.values[off as usize]
         } else {
@@ -32,9 +38,14 @@ impl<T: Scalar> Tape<T> {
 
     /// Appends a 1×1 leaf holding `value` (a few stores, no iterator).
     #[inline(always)]
+    #[track_caller]
     pub(crate) fn leaf_scalar(&self, needs_grad: bool, value: T) -> Tensor<'_, 1, 1, T> {
         let mut inner = self.inner.borrow_mut();
         let off = inner.room_for(1);
+        if off == FULL {
+            drop(inner);
+            return self.full(1);
+        }
         inner.values.push(value);
         inner.nodes.push(Node::leaf(off, 1));
         Tensor::from_raw(self, off, needs_grad, value)
@@ -50,6 +61,10 @@ impl<T: Scalar> Tape<T> {
         self.clear();
         let inner = self.inner.get_mut();
         let off = inner.push_leaf(len, values);
+        assert!(
+            off != FULL,
+            "shapegrad: a parameter of {len} scalars does not fit this fixed tape"
+        );
         inner.param_nodes = inner.nodes.len();
         inner.param_scalars = inner.values.len();
         (inner.nodes.len() as u32 - 1, off)
@@ -62,6 +77,7 @@ impl<T: Scalar> Tape<T> {
     /// every scalar of it (the stale-buffer test checks every op does): zeroing it first cost
     /// more than many ops themselves (`docs/benchmarks.md`).
     #[inline(always)]
+    #[track_caller]
     pub(crate) fn record<const R: usize, const C: usize>(
         &self,
         op: Op<T>,
@@ -70,6 +86,10 @@ impl<T: Scalar> Tape<T> {
         let mut inner = self.inner.borrow_mut();
         let len = region_len(R * C) + op.aux;
         let off = inner.room_for(len);
+        if off == FULL {
+            drop(inner);
+            return self.full(len);
+        }
         inner.values.extend_by(len);
         let (before, out) = inner.values.split_at_mut(off as usize);
         // an empty output's placeholder scalar is skipped: the aux region follows either way
@@ -83,6 +103,7 @@ impl<T: Scalar> Tape<T> {
     /// already computed. The op's math ran before the tape is borrowed, so a cold call in it
     /// (sigmoid's far-left case) has no borrow to release on unwinding.
     #[inline(always)]
+    #[track_caller]
     pub(crate) fn record_scalar<const K: usize>(
         &self,
         op: Op<T>,
@@ -91,6 +112,10 @@ impl<T: Scalar> Tape<T> {
         debug_assert_eq!(op.aux + 1, K);
         let mut inner = self.inner.borrow_mut();
         let off = inner.room_for(K);
+        if off == FULL {
+            drop(inner);
+            return self.full(K);
+        }
         let start = inner.values.extend_by(K);
         inner.values[start..][..K].copy_from_slice(&out);
         let needs_grad = inner.push_node(&op, off, 1);
@@ -100,6 +125,11 @@ impl<T: Scalar> Tape<T> {
     /// The values of a recorded tensor, handed to `read` without copying.
     pub(crate) fn with_values<U>(&self, off: u32, len: usize, read: impl FnOnce(&[T]) -> U) -> U {
         let inner = self.inner.borrow();
+        if off == FULL {
+            // recorded past a fixed tape's capacity: NaN
+            let nan = inner.fixed.as_ref().map_or(&[][..], |f| &f.nan[..]);
+            return read(&nan[..len]);
+        }
         read(&inner.values[off as usize..][..len])
     }
 
@@ -116,6 +146,9 @@ impl<T: Scalar> Buffers<T> {
     fn push_leaf(&mut self, len: usize, values: impl ExactSizeIterator<Item = T>) -> u32 {
         assert_eq!(values.len(), len, "shapegrad: leaf size");
         let off = self.room_for(region_len(len));
+        if off == FULL {
+            return FULL;
+        }
         let start = self.values.extend_by(region_len(len));
         let dst = &mut self.values[start..];
         dst.iter_mut().zip(values).for_each(|(d, v)| *d = v);

@@ -116,6 +116,9 @@ impl<T: Scalar> Tape<T> {
     /// `grads` is left refusing every tensor rather than holding half a walk.
     pub(crate) fn backward_from(&self, output: Operand, seed: &[T], grads: &mut Gradients<T>) {
         let inner = self.inner.borrow();
+        if let Some(error) = inner.fixed.as_ref().and_then(|f| f.overflow) {
+            panic!("{error}; nothing to differentiate (Tensor::try_backward returns this)");
+        }
         let nodes = &inner.nodes[..=inner.node_at(output.off)];
         let start = output.off as usize;
         // gradients and stamps cover the whole tape, so that values, gradients and stamps

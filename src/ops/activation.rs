@@ -47,6 +47,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// assert_eq!(far.sigmoid().backward().wrt(far)[0], 0.0);
     /// ```
     #[inline]
+    #[track_caller]
     pub fn sigmoid(self) -> Self {
         // y = 1/(1 + e⁻ˣ); d = σ(x)·σ(−x) = σ'(x)
         self.map(|x, want| {
@@ -82,6 +83,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// assert_relative_eq!(far.tanh().backward().wrt(far)[0], 4.0 * (-80.0_f64).exp(), max_relative = 1e-14);
     /// ```
     #[inline]
+    #[track_caller]
     pub fn tanh(self) -> Self {
         // y = tanh x; d = sech² x
         let (small, two, four) = (lit::<T>(0.75), lit::<T>(2.0), lit::<T>(4.0));

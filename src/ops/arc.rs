@@ -34,6 +34,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// assert!((g[1] - 1.25).abs() < 1e-15); // 1/√(1 − 0.36) = 1/0.8
     /// assert_eq!(g[2], f64::INFINITY); // the domain's edge
     /// ```
+    #[track_caller]
     pub fn asin(self) -> Self {
         // y = asin x; dy/dx = 1/√(1 − x²)
         self.map(|x, want| (x.asin(), want.then(|| inv_sqrt_one_minus_sq(x))))
@@ -57,6 +58,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// let g = y.sum().backward().wrt(x);
     /// assert_eq!(g, Vector3::new(-1.0, f64::NEG_INFINITY, f64::NEG_INFINITY));
     /// ```
+    #[track_caller]
     pub fn acos(self) -> Self {
         // y = acos x; dy/dx = −1/√(1 − x²)
         self.map(|x, want| (x.acos(), want.then(|| -inv_sqrt_one_minus_sq(x))))
@@ -80,6 +82,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// assert_eq!(y.value()[0], FRAC_PI_4);
     /// assert_eq!(y.sum().backward().wrt(x), Vector2::new(0.5, 0.1)); // 1/(1 + x²)
     /// ```
+    #[track_caller]
     pub fn atan(self) -> Self {
         // y = atan x; dy/dx = 1/(1 + x²)
         self.map(|x, want| (x.atan(), want.then(|| T::one() / (T::one() + x * x))))

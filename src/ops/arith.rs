@@ -19,6 +19,7 @@ use crate::{Scalar, Tensor};
 impl<'t, const R: usize, const C: usize, T: Scalar> Neg for Tensor<'t, R, C, T> {
     type Output = Self;
 
+    #[track_caller]
     fn neg(self) -> Self {
         // y = -x
         self.map_tuned(neg_backward::<T, R, C>, |x| (-x, -T::one()))

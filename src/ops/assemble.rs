@@ -112,6 +112,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
 
     /// `self` written into an `R2×C2` zero matrix with its top-left element at `(i, j)` (the
     /// caller checks that it fits). Backward: `∂x += ∂y` on the block.
+    #[track_caller]
     fn place<const R2: usize, const C2: usize>(self, i: usize, j: usize) -> Tensor<'t, R2, C2, T> {
         self.record_unary::<R2, C2>(
             2,

@@ -24,6 +24,7 @@ impl<'t, T: Scalar> Tensor<'t, 1, 1, T> {
     /// let b: Tensor<3, 1> = s.broadcast();
     /// assert_eq!(b.value(), nalgebra::Vector3::repeat(2.0));
     /// ```
+    #[track_caller]
     pub fn broadcast<const R: usize, const C: usize>(self) -> Tensor<'t, R, C, T> {
         // yᵢⱼ = x
         fn backward<T: Scalar, const R: usize, const C: usize>(r: Rule<'_, T>) {
@@ -53,6 +54,7 @@ impl<'t, const R: usize, T: Scalar> Tensor<'t, R, 1, T> {
     /// assert_eq!(y.value(), Matrix2x3::new(2.0, 3.0, 4.0, 3.0, 4.0, 5.0));
     /// assert_eq!(y.exp().sum().backward().wrt(b)[0], (2.0f64.exp() + 3.0f64.exp() + 4.0f64.exp()));
     /// ```
+    #[track_caller]
     pub fn broadcast_cols<const C: usize>(self) -> Tensor<'t, R, C, T> {
         // yᵢⱼ = xᵢ
         fn backward<T: Scalar, const R: usize, const C: usize>(r: Rule<'_, T>) {
@@ -88,6 +90,7 @@ impl<'t, const C: usize, T: Scalar> Tensor<'t, 1, C, T> {
     /// assert_eq!(y.value(), Matrix3x2::new(1.0, 2.0, 1.0, 2.0, 1.0, 2.0));
     /// assert_eq!(y.sum().backward().wrt(r), RowVector2::new(3.0, 3.0));
     /// ```
+    #[track_caller]
     pub fn broadcast_rows<const R: usize>(self) -> Tensor<'t, R, C, T> {
         // yᵢⱼ = xⱼ
         fn backward<T: Scalar, const R: usize, const C: usize>(r: Rule<'_, T>) {

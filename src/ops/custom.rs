@@ -49,10 +49,12 @@ pub trait CustomOp<T: Scalar, const R: usize, const C: usize, const R2: usize, c
     'static
 {
     /// The value `y = f(x)`.
+    #[track_caller]
     fn forward(x: &SMatrix<T, R, C>) -> SMatrix<T, R2, C2>;
 
     /// `∂x = (∂y/∂x)ᵀ ∂y`: the gradient with respect to `x` of `⟨∂y, f(x)⟩`, given the input,
     /// the recorded output and the output's gradient. The walk adds it to `x`'s gradient.
+    #[track_caller]
     fn vjp(
         x: &SMatrix<T, R, C>,
         y: &SMatrix<T, R2, C2>,
@@ -102,9 +104,11 @@ pub trait CustomOp2<
 >: 'static
 {
     /// The value `y = f(a, b)`.
+    #[track_caller]
     fn forward(a: &SMatrix<T, R, C>, b: &SMatrix<T, R1, C1>) -> SMatrix<T, R2, C2>;
 
     /// `(∂a, ∂b)`, the gradients of `⟨∂y, f(a, b)⟩`, as [`CustomOp::vjp`].
+    #[track_caller]
     fn vjp(
         a: &SMatrix<T, R, C>,
         b: &SMatrix<T, R1, C1>,
@@ -138,6 +142,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// assert_relative_eq!(y.sum().backward().wrt(x), Vector2::new(0.5, 1.0));
     /// ```
     #[inline]
+    #[track_caller]
     pub fn map_with_derivative(self, f: impl Fn(T) -> (T, T)) -> Self {
         self.map(|x, want| {
             let (y, d) = f(x);
@@ -205,6 +210,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// assert_eq!(y.item(), 12.0);
     /// assert_eq!(y.backward().wrt(x), Vector2::new(4.0, 3.0));
     /// ```
+    #[track_caller]
     pub fn custom<Op: CustomOp<T, R, C, R2, C2>, const R2: usize, const C2: usize>(
         self,
     ) -> Tensor<'t, R2, C2, T> {

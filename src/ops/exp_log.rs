@@ -24,6 +24,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// assert_eq!(grads.wrt(x)[0], 3.0_f64.exp()); // printed: [20.08553692]
     /// assert_eq!(grads.wrt(y)[0], 3.0_f64.exp());
     /// ```
+    #[track_caller]
     pub fn exp(self) -> Self {
         // y = eˣ
         fn backward<T: Scalar, const R: usize, const C: usize>(r: Rule<'_, T>) {
@@ -54,6 +55,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// assert_eq!(y.value(), Vector2::new(0.0, 4.0_f64.ln()));
     /// assert_eq!(y.sum().backward().wrt(x), Vector2::new(1.0, 0.25)); // 1/x
     /// ```
+    #[track_caller]
     pub fn ln(self) -> Self {
         // y = ln x
         fn backward<T: Scalar, const R: usize, const C: usize>(r: Rule<'_, T>) {
@@ -81,6 +83,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// assert_eq!(y.value(), Vector2::new(2.0, 0.5));
     /// assert_eq!(y.sum().backward().wrt(x), Vector2::new(0.25, 1.0)); // 1/(2√x)
     /// ```
+    #[track_caller]
     pub fn sqrt(self) -> Self {
         // y = √x
         fn backward<T: Scalar, const R: usize, const C: usize>(r: Rule<'_, T>) {
@@ -117,6 +120,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// let inv = x.powi(-1);
     /// assert_eq!(inv.sum().backward().wrt(x), Vector2::new(-0.25, -4.0)); // −x⁻²
     /// ```
+    #[track_caller]
     pub fn powi(self, n: i32) -> Self {
         // y = xⁿ; d = n·xⁿ⁻¹
         let n_t = lit::<T>(f64::from(n));
@@ -147,6 +151,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// assert_eq!(y.value(), Vector2::new(9.0, 0.25));
     /// assert_eq!(y.sum().backward().wrt(x), Vector2::new(6.0, -1.0)); // 2x
     /// ```
+    #[track_caller]
     pub fn square(self) -> Self {
         // y = x²
         fn backward<T: Scalar, const R: usize, const C: usize>(r: Rule<'_, T>) {

@@ -24,6 +24,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// assert_eq!(y.item(), 25.0);
     /// assert_eq!(y.backward().wrt(x), Vector2::new(6.0, 8.0));
     /// ```
+    #[track_caller]
     pub fn norm_squared(self) -> Tensor<'t, 1, 1, T> {
         fn backward<T: Scalar, const R: usize, const C: usize>(r: Rule<'_, T>) {
             // ∂x += 2∂y·x
@@ -55,6 +56,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// let zero = tape.var(Vector2::new(0.0, 0.0));
     /// assert_eq!(zero.norm().backward().wrt(zero), Vector2::new(0.0, 0.0));
     /// ```
+    #[track_caller]
     pub fn norm(self) -> Tensor<'t, 1, 1, T> {
         fn backward<T: Scalar, const R: usize, const C: usize>(r: Rule<'_, T>) {
             // ∂x += ∂y·x/‖x‖, 0 at x = 0
@@ -91,6 +93,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// let g = u.at(0).backward().wrt(x);
     /// assert_relative_eq!(g, Vector2::new(0.128, -0.096), max_relative = 1e-15);
     /// ```
+    #[track_caller]
     pub fn normalize(self) -> Self {
         fn backward<T: Scalar, const R: usize, const C: usize>(r: Rule<'_, T>) {
             // ∂x += (∂y − y (y·∂y)) / ‖x‖, ‖x‖ in aux
@@ -176,6 +179,7 @@ impl<'t, T: Scalar> Tensor<'t, 3, 1, T> {
     /// let g = (s * tape.constant(Matrix3::from_fn(|i, j| (3 * i + j) as f64))).sum().backward();
     /// assert_eq!(g.wrt(v), Vector3::new(7.0 - 5.0, 2.0 - 6.0, 3.0 - 1.0));
     /// ```
+    #[track_caller]
     pub fn cross_matrix(self) -> Tensor<'t, 3, 3, T> {
         fn backward<T: Scalar>(r: Rule<'_, T>) {
             let r = r.unary(3, 9);
@@ -207,6 +211,7 @@ impl<'t, const N: usize, T: Scalar> Tensor<'t, N, N, T> {
     /// assert_eq!(t.item(), 5.0);
     /// assert_eq!(t.backward().wrt(m), Matrix2::identity());
     /// ```
+    #[track_caller]
     pub fn trace(self) -> Tensor<'t, 1, 1, T> {
         fn backward<T: Scalar, const N: usize>(r: Rule<'_, T>) {
             let r = r.unary(N * N, 1);
@@ -233,6 +238,7 @@ impl<'t, const N: usize, T: Scalar> Tensor<'t, N, N, T> {
     /// assert_eq!(d.value(), Vector2::new(1.0, 4.0));
     /// assert_eq!((d * d).sum().backward().wrt(m), Matrix2::new(2.0, 0.0, 0.0, 8.0));
     /// ```
+    #[track_caller]
     pub fn diagonal(self) -> Tensor<'t, N, 1, T> {
         fn backward<T: Scalar, const N: usize>(r: Rule<'_, T>) {
             let r = r.unary(N * N, N);

@@ -27,6 +27,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// assert_eq!(y.value(), Vector2::new(0.0, 1.0_f64.sinh()));
     /// assert_eq!(y.sum().backward().wrt(x), Vector2::new(1.0, 1.0_f64.cosh()));
     /// ```
+    #[track_caller]
     pub fn sinh(self) -> Self {
         // y = sinh x; dy/dx = cosh x
         self.map(|x, want| (x.sinh(), want.then(|| x.cosh())))
@@ -47,6 +48,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// assert_eq!(y.value(), Vector2::new(1.0, 1.0_f64.cosh()));
     /// assert_eq!(y.sum().backward().wrt(x), Vector2::new(0.0, (-1.0_f64).sinh()));
     /// ```
+    #[track_caller]
     pub fn cosh(self) -> Self {
         // y = cosh x; dy/dx = sinh x
         self.map(|x, want| (x.cosh(), want.then(|| x.sinh())))
@@ -68,6 +70,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// assert_eq!(g[0], 1.0);
     /// assert_eq!(g[1], 1e-200); // 1/√(x² + 1) = 1/x here; x² alone would overflow
     /// ```
+    #[track_caller]
     pub fn asinh(self) -> Self {
         // y = asinh x; dy/dx = 1/√(x² + 1) = 1/hypot(x, 1)
         self.map(|x, want| (x.asinh(), want.then(|| T::one() / x.hypot(T::one()))))
@@ -92,6 +95,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// assert_eq!(g[0], f64::INFINITY); // the domain's edge
     /// assert!((g[1] - 4.0 / 3.0).abs() < 1e-15); // 1/√(1.5625 − 1) = 1/0.75
     /// ```
+    #[track_caller]
     pub fn acosh(self) -> Self {
         // y = acosh x; dy/dx = 1/√((x − 1)(x + 1))
         self.map(|x, want| {
@@ -121,6 +125,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// assert!((g[1] - 4.0 / 3.0).abs() < 1e-15); // 1/(1 − 0.25)
     /// assert_eq!(g[2], f64::INFINITY);
     /// ```
+    #[track_caller]
     pub fn atanh(self) -> Self {
         // y = atanh x; dy/dx = 1/((1 − x)(1 + x))
         self.map(|x, want| {

@@ -67,6 +67,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// assert_eq!(y.value(), Vector3::new(2.0, 0.0, 3.0));
     /// assert_eq!(y.sum().backward().wrt(x), Vector3::new(-1.0, 0.0, 1.0));
     /// ```
+    #[track_caller]
     pub fn abs(self) -> Self {
         // y = |x|
         fn backward<T: Scalar, const R: usize, const C: usize>(r: Rule<'_, T>) {
@@ -106,6 +107,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// assert_eq!(y.value(), Vector3::new(0.0, 0.0, 3.0));
     /// assert_eq!(y.sum().backward().wrt(x), Vector3::new(0.0, 0.0, 1.0));
     /// ```
+    #[track_caller]
     pub fn relu(self) -> Self {
         // y = max(x, 0)
         fn backward<T: Scalar, const R: usize, const C: usize>(r: Rule<'_, T>) {

@@ -75,6 +75,7 @@ where
     /// let s = tape.var(Matrix2::new(1.0, 2.0, 2.0, 4.0)); // singular
     /// assert_eq!(s.determinant().backward().wrt(s), Matrix2::new(4.0, -2.0, -2.0, 1.0));
     /// ```
+    #[track_caller]
     pub fn determinant(self) -> Tensor<'t, 1, 1, T> {
         fn backward<T: Scalar, const N: usize>(r: Rule<'_, T>)
         where
@@ -110,6 +111,7 @@ where
     /// assert_eq!(inv.at((0, 0)).backward().wrt(a), Matrix2::new(-0.25, 0.0, 0.0, 0.0));
     /// assert!(tape.var(Matrix2::new(1.0, 2.0, 2.0, 4.0)).try_inverse().is_none());
     /// ```
+    #[track_caller]
     pub fn try_inverse(self) -> Option<Self> {
         fn backward<T: Scalar, const N: usize>(r: Rule<'_, T>) {
             let r = r.unary(N * N, N * N);
@@ -207,6 +209,7 @@ where
     /// assert_relative_eq!(g, Matrix2::new(0.25, 0.0, 0.0, 0.0));
     /// assert!(tape.var(Matrix2::new(1.0, 2.0, 2.0, 1.0)).cholesky().is_none()); // indefinite
     /// ```
+    #[track_caller]
     pub fn cholesky(self) -> Option<Self> {
         fn backward<T: Scalar, const N: usize>(r: Rule<'_, T>) {
             let r = r.unary(N * N, N * N);
@@ -262,6 +265,7 @@ where
     /// let g = y.backward().wrt(a);
     /// assert_relative_eq!(g, Matrix2::new(5.0, 0.0, -4.0, 4.0) / 16.0, max_relative = 1e-14);
     /// ```
+    #[track_caller]
     pub fn ln_determinant_spd(self) -> Option<Tensor<'t, 1, 1, T>> {
         let l = self.cholesky()?;
         Some(l.diagonal().ln().sum() * crate::scalar::lit::<T>(2.0))

@@ -56,6 +56,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// the op is then a constant, never walked, and skips the derivative's work (every op of
     /// a forward-mode Jacobian is one); its aux region is left as it was.
     #[inline(always)]
+    #[track_caller]
     pub(crate) fn map(self, f: impl Fn(T, bool) -> (T, Option<T>)) -> Self {
         let want = self.operand().needs_grad;
         if R * C == 1 {
@@ -130,6 +131,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// (`R2·C2` outputs, then `aux`: the region holds stale data, not zeros); `backward` is
     /// the rule, which sees the aux scalars as [`Unary::aux`](crate::engine::Unary::aux).
     #[inline(always)]
+    #[track_caller]
     pub(crate) fn record_unary<const R2: usize, const C2: usize>(
         self,
         aux: usize,
@@ -181,6 +183,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
 
     /// What a one-operand op records besides its output.
     #[inline(always)]
+    #[track_caller]
     pub(crate) fn unary(self, aux: usize, backward: BackwardFn<T>) -> Op<T> {
         Op {
             inputs: [Some(self.operand()), None],

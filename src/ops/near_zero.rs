@@ -27,6 +27,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// let g = y.sum().backward().wrt(x);
     /// assert_eq!(g, Vector3::new(1.0, 0.5, f64::INFINITY));
     /// ```
+    #[track_caller]
     pub fn ln_1p(self) -> Self {
         // y = ln(1 + x); dy/dx = 1/(1 + x)
         self.map(|x, want| {
@@ -54,6 +55,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// let g = y.sum().backward().wrt(x);
     /// assert_eq!(g, Vector2::new(1.0, (-40.0_f64).exp())); // y + 1 would give 0 here
     /// ```
+    #[track_caller]
     pub fn exp_m1(self) -> Self {
         // y = eˣ − 1; dy/dx = eˣ
         self.map(|x, want| (x.exp_m1(), want.then(|| x.exp())))

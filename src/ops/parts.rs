@@ -26,16 +26,19 @@ use crate::{Scalar, Tensor};
 /// ```
 pub trait ElementIndex: Copy + core::fmt::Debug {
     /// The `(row, column)` of this index in an `rows×cols` matrix, if it is inside.
+    #[track_caller]
     fn row_col(self, rows: usize, cols: usize) -> Option<(usize, usize)>;
 }
 
 impl ElementIndex for usize {
+    #[track_caller]
     fn row_col(self, rows: usize, cols: usize) -> Option<(usize, usize)> {
         (self < rows * cols).then(|| (self % rows, self / rows))
     }
 }
 
 impl ElementIndex for (usize, usize) {
+    #[track_caller]
     fn row_col(self, rows: usize, cols: usize) -> Option<(usize, usize)> {
         (self.0 < rows && self.1 < cols).then_some(self)
     }
@@ -214,6 +217,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     }
 
     /// The `R2×C2` block at `(i, j)`, known to fit: one node, `(i, j)` in its aux region.
+    #[track_caller]
     fn view<const R2: usize, const C2: usize>(self, i: usize, j: usize) -> Tensor<'t, R2, C2, T> {
         self.record_unary::<R2, C2>(
             2,

@@ -29,6 +29,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// assert_eq!(y.value(), Vector2::new(0.5, -2.0));
     /// assert_eq!(y.sum().backward().wrt(x), Vector2::new(-0.25, -4.0)); // −1/x²
     /// ```
+    #[track_caller]
     pub fn recip(self) -> Self {
         // y = 1/x; dy/dx = −1/x² = −y²
         self.map(|x, want| {
@@ -56,6 +57,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// assert_eq!(y.value(), Vector2::new(8.0, 27.0));
     /// assert_eq!(y.sum().backward().wrt(x), Vector2::new(3.0, 4.5)); // 1.5·√x
     /// ```
+    #[track_caller]
     pub fn powf(self, c: T) -> Self {
         // y = xᶜ; dy/dx = c·xᶜ⁻¹
         self.map(|x, want| (x.powf(c), want.then(|| powf_derivative(x, c))))

@@ -31,6 +31,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// assert_eq!(s.backward().wrt(x), Matrix2x3::repeat(1.0));
     /// ```
     #[inline]
+    #[track_caller]
     pub fn sum(self) -> Tensor<'t, 1, 1, T> {
         // y = Σ x
         fn backward<T: Scalar, const R: usize, const C: usize>(r: Rule<'_, T>) {
@@ -58,6 +59,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// assert_eq!(m.item(), 3.5);
     /// assert_eq!(m.backward().wrt(x), Matrix2x3::repeat(1.0 / 6.0));
     /// ```
+    #[track_caller]
     pub fn mean(self) -> Tensor<'t, 1, 1, T> {
         self.sum() / lit::<T>((R * C) as f64)
     }
@@ -77,6 +79,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// let w = tape.constant(RowVector3::new(1.0, 2.0, 3.0));
     /// assert_eq!((y * w).sum().backward().wrt(x), Matrix2x3::new(1.0, 2.0, 3.0, 1.0, 2.0, 3.0));
     /// ```
+    #[track_caller]
     pub fn sum_rows(self) -> Tensor<'t, 1, C, T> {
         // yⱼ = Σᵢ xᵢⱼ
         fn backward<T: Scalar, const R: usize, const C: usize>(r: Rule<'_, T>) {
@@ -109,6 +112,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// let w = tape.constant(Vector2::new(1.0, 2.0));
     /// assert_eq!((y * w).sum().backward().wrt(x), Matrix2x3::new(1.0, 1.0, 1.0, 2.0, 2.0, 2.0));
     /// ```
+    #[track_caller]
     pub fn sum_cols(self) -> Tensor<'t, R, 1, T> {
         // yᵢ = Σⱼ xᵢⱼ
         fn backward<T: Scalar, const R: usize, const C: usize>(r: Rule<'_, T>) {
@@ -144,6 +148,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// assert_eq!(y.value(), RowVector3::new(2.5, 3.5, 4.5));
     /// assert_eq!(y.sum().backward().wrt(x), Matrix2x3::repeat(0.5));
     /// ```
+    #[track_caller]
     pub fn mean_rows(self) -> Tensor<'t, 1, C, T> {
         self.sum_rows() / lit::<T>(R as f64)
     }
@@ -164,6 +169,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// assert_eq!(y.value(), Vector2::new(2.0, 5.0));
     /// assert_eq!(y.sum().backward().wrt(x), Matrix2x3::repeat(1.0 / 3.0));
     /// ```
+    #[track_caller]
     pub fn mean_cols(self) -> Tensor<'t, R, 1, T> {
         self.sum_cols() / lit::<T>(C as f64)
     }

@@ -21,6 +21,7 @@ use crate::{Scalar, Tensor};
 impl<'t, const R: usize, const C: usize, T: Scalar> Add<T> for Tensor<'t, R, C, T> {
     type Output = Self;
 
+    #[track_caller]
     fn add(self, c: T) -> Self {
         // y = x + c
         fn backward<T: Scalar, const R: usize, const C: usize>(r: Rule<'_, T>) {
@@ -47,6 +48,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Add<T> for Tensor<'t, R, C, 
 impl<'t, const R: usize, const C: usize, T: Scalar> Sub<T> for Tensor<'t, R, C, T> {
     type Output = Self;
 
+    #[track_caller]
     fn sub(self, c: T) -> Self {
         self + -c
     }
@@ -66,6 +68,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Sub<T> for Tensor<'t, R, C, 
 impl<'t, const R: usize, const C: usize, T: Scalar> Mul<T> for Tensor<'t, R, C, T> {
     type Output = Self;
 
+    #[track_caller]
     fn mul(self, c: T) -> Self {
         // y = x·c, with c kept in the aux slot
         fn backward<T: Scalar, const R: usize, const C: usize>(r: Rule<'_, T>) {
@@ -92,6 +95,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Mul<T> for Tensor<'t, R, C, 
 impl<'t, const R: usize, const C: usize, T: Scalar> Div<T> for Tensor<'t, R, C, T> {
     type Output = Self;
 
+    #[track_caller]
     fn div(self, c: T) -> Self {
         // y = x / c, with c kept in the aux slot
         fn backward<T: Scalar, const R: usize, const C: usize>(r: Rule<'_, T>) {
@@ -106,6 +110,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Div<T> for Tensor<'t, R, C, 
 
 impl<const R: usize, const C: usize, T: Scalar> Tensor<'_, R, C, T> {
     /// `c - x` with a plain scalar `c`. Backward: `∂x += -∂y`.
+    #[track_caller]
     pub(crate) fn rsub(self, c: T) -> Self {
         // y = c - x
         // `c + (−x)`: `c − x` to the bit, without num-dual's slow `−` (see `Sub for Tensor`)
@@ -113,6 +118,7 @@ impl<const R: usize, const C: usize, T: Scalar> Tensor<'_, R, C, T> {
     }
 
     /// `c / x` with a plain scalar `c`. Backward: `∂x += -(∂y·y) / x` with `y = c / x`.
+    #[track_caller]
     pub(crate) fn rdiv(self, c: T) -> Self {
         // y = c / x
         fn backward<T: Scalar, const R: usize, const C: usize>(r: Rule<'_, T>) {

@@ -22,6 +22,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// let w = tape.constant(Matrix3x2::new(1.0, 2.0, 3.0, 4.0, 5.0, 6.0));
     /// assert_eq!((y * w).sum().backward().wrt(x), Matrix2x3::new(1.0, 3.0, 5.0, 2.0, 4.0, 6.0)); // wᵀ
     /// ```
+    #[track_caller]
     pub fn transpose(self) -> Tensor<'t, C, R, T> {
         // yⱼᵢ = xᵢⱼ
         fn backward<T: Scalar, const R: usize, const C: usize>(r: Rule<'_, T>) {

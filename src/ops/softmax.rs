@@ -75,6 +75,7 @@ impl<'t, const K: usize, const B: usize, T: Scalar> Tensor<'t, K, B, T> {
     /// assert_relative_eq!(g.column(0).into_owned(), Vector2::new(0.1875, -0.1875), max_relative = 1e-15);
     /// assert_eq!(g.column(1).into_owned(), Vector2::zeros());
     /// ```
+    #[track_caller]
     pub fn softmax(self) -> Self {
         // yₖ = e^{xₖ − m} / Σⱼ e^{xⱼ − m} per column
         fn backward<T: Scalar, const K: usize, const B: usize>(r: Rule<'_, T>) {
@@ -123,6 +124,7 @@ impl<'t, const K: usize, const B: usize, T: Scalar> Tensor<'t, K, B, T> {
     /// let z = tape.var(Vector2::new(0.0, 3.0_f64.ln()));
     /// assert_relative_eq!(z.log_softmax().value(), Vector2::new(0.25_f64.ln(), 0.75_f64.ln()), max_relative = 1e-15);
     /// ```
+    #[track_caller]
     pub fn log_softmax(self) -> Self {
         // yₖ = (xₖ − m) − ln Σⱼ e^{xⱼ − m} per column; aux p = softmax(x)
         fn backward<T: Scalar, const K: usize, const B: usize>(r: Rule<'_, T>) {

@@ -23,6 +23,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// assert_eq!(y.value(), Vector2::new(0.0, 1.0));
     /// assert_eq!(y.sum().backward().wrt(x), Vector2::new(1.0, FRAC_PI_2.cos())); // cos x
     /// ```
+    #[track_caller]
     pub fn sin(self) -> Self {
         // y = sin x; dy/dx = cos x
         self.map(|x, want| (x.sin(), want.then(|| x.cos())))
@@ -44,6 +45,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// assert_eq!(y.value(), Vector2::new(1.0, FRAC_PI_2.cos()));
     /// assert_eq!(y.sum().backward().wrt(x), Vector2::new(-0.0, -1.0)); // −sin x
     /// ```
+    #[track_caller]
     pub fn cos(self) -> Self {
         // y = cos x; dy/dx = −sin x
         self.map(|x, want| (x.cos(), want.then(|| -x.sin())))
@@ -68,6 +70,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// let t = FRAC_PI_4.tan();
     /// assert_eq!(y.sum().backward().wrt(x), Vector2::new(1.0, 1.0 + t * t)); // 1 + tan² x
     /// ```
+    #[track_caller]
     pub fn tan(self) -> Self {
         // y = tan x; dy/dx = 1 + y²
         self.map(|x, want| {

@@ -20,6 +20,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// output stores `[y, d]` for the inline partials rule; a larger one stores `y` only and
     /// runs `backward`, which recomputes `d` from the values.
     #[inline(always)]
+    #[track_caller]
     pub(crate) fn map_tuned(self, backward: BackwardFn<T>, f: impl Fn(T) -> (T, T)) -> Self {
         if R * C == 1 {
             let (y, d) = f(self.scalar());
@@ -61,6 +62,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// region for the rule. With `c_is_derivative` (`x·c`, rule `∂x += ∂y·c`), a 1×1
     /// output's `[y, c]` doubles as `[y, ∂y/∂x]` and takes the inline partials rule.
     #[inline(always)]
+    #[track_caller]
     pub(crate) fn scalar_tuned(
         self,
         c: T,

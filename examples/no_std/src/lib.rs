@@ -1,0 +1,85 @@
+//! shapegrad on a target without an operating system: this crate is `#![no_std]` and brings
+//! its own panic handler, so it does not build if any crate it links (shapegrad, nalgebra,
+//! num-traits, approx, libm, …) links `std`: rustc then reports a duplicate `panic_impl` lang
+//! item. `.ci/run` builds it on its own (`cargo build -p shapegrad-no-std`), so that no other
+//! package of the workspace turns shapegrad's `std` feature on.
+//!
+//! The tape needs a heap (`alloc`). Firmware brings its own global allocator (e.g. the
+//! `embedded-alloc` crate); this crate has a minimal bump allocator over a static arena, the
+//! only `unsafe` here (shapegrad itself is `#![forbid(unsafe_code)]`).
+#![no_std]
+#![deny(unsafe_code)]
+
+use nalgebra::Vector2;
+use shapegrad::Tape;
+
+/// The gradient of `f(x) = x₀² + sin(x₀ x₁)` at `(x0, x1)`, into `out`: a control loop's
+/// sensitivity computed on the device. Returns `f`.
+///
+/// `∂f/∂x₀ = 2x₀ + x₁ cos(x₀x₁)`, `∂f/∂x₁ = x₀ cos(x₀x₁)`.
+#[inline(never)]
+pub fn shapegrad_no_std_gradient(x0: f64, x1: f64, out: &mut [f64; 2]) -> f64 {
+    let tape = Tape::new();
+    let x = tape.var(Vector2::new(x0, x1));
+    let (a, b) = (x.at(0), x.at(1));
+    let f = a * a + (a * b).sin();
+    let grad = f.backward().wrt(x);
+    out.copy_from_slice(grad.as_slice());
+    f.item()
+}
+
+/// A bump allocator over 64 KiB that never frees: enough for a handful of gradients.
+mod arena {
+    use core::alloc::{GlobalAlloc, Layout};
+    use core::cell::UnsafeCell;
+    use core::sync::atomic::{AtomicUsize, Ordering};
+
+    const SIZE: usize = 64 << 10;
+
+    pub struct Arena {
+        memory: UnsafeCell<[u8; SIZE]>,
+        used: AtomicUsize,
+    }
+
+    // SAFETY: `used` hands out each byte once (compare-and-swap), so no two allocations
+    // alias; the memory is only reached through the pointers handed out.
+    #[allow(unsafe_code)]
+    unsafe impl Sync for Arena {}
+
+    // SAFETY: returns null when the arena is exhausted; blocks are aligned and disjoint.
+    #[allow(unsafe_code)]
+    unsafe impl GlobalAlloc for Arena {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            let base = self.memory.get() as usize;
+            let mut used = self.used.load(Ordering::Relaxed);
+            loop {
+                let start = (base + used).next_multiple_of(layout.align()) - base;
+                let end = start + layout.size();
+                if end > SIZE {
+                    return core::ptr::null_mut();
+                }
+                match self.used.compare_exchange_weak(
+                    used,
+                    end,
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                ) {
+                    Ok(_) => return self.memory.get().cast::<u8>().wrapping_add(start),
+                    Err(now) => used = now,
+                }
+            }
+        }
+        unsafe fn dealloc(&self, _: *mut u8, _: Layout) {}
+    }
+
+    #[global_allocator]
+    static ARENA: Arena = Arena {
+        memory: UnsafeCell::new([0; SIZE]),
+        used: AtomicUsize::new(0),
+    };
+}
+
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    loop {}
+}
