@@ -119,6 +119,14 @@
 //! `docs/higher-order.md` in the repository explains forward-over-reverse, works through the
 //! notebook's graph function and its Hessian, and measures the cost.
 //!
+//! # Embedded and real-time
+//!
+//! Without the default feature `std` the crate is `#![no_std]` with `alloc`: no buffer pool,
+//! float functions from `libm` (within 1–3 ulps of std's; `+ − × ÷ √` and products exact).
+//! [`Tape::fixed`] makes a tape that never allocates after it is built; an op past its room
+//! panics or stops the recording, as its [`OnFull`] says, and [`Tensor::try_backward`]
+//! returns the [`CapacityError`].
+//!
 //! # Solvers
 //!
 //! With the cargo feature `levenberg-marquardt`, `levenberg_marquardt::LeastSquares` is that
