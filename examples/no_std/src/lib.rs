@@ -11,7 +11,8 @@
 #![deny(unsafe_code)]
 
 use nalgebra::Vector2;
-use shapegrad::Tape;
+use shapegrad::levenberg_marquardt::{LeastSquares, LevenbergMarquardt};
+use shapegrad::{Scalar, Tape, Tensor, VectorFn};
 
 /// The gradient of `f(x) = x₀² + sin(x₀ x₁)` at `(x0, x1)`, into `out`: a control loop's
 /// sensitivity computed on the device. Returns `f`.
@@ -77,6 +78,37 @@ mod arena {
         memory: UnsafeCell::new([0; SIZE]),
         used: AtomicUsize::new(0),
     };
+}
+
+/// `rᵢ = b₀ e^{b₁ tᵢ} − yᵢ` for four samples of `2 e^{−t/2}`: an exponential decay.
+struct Decay;
+
+impl VectorFn<2, 4> for Decay {
+    fn eval<'t, T: Scalar>(&self, b: Tensor<'t, 2, 1, T>) -> Tensor<'t, 4, 1, T> {
+        let c = |v: f64| nalgebra::convert::<f64, T>(v);
+        let t = b
+            .tape()
+            .constant(nalgebra::Vector4::new(c(0.0), c(1.0), c(2.0), c(3.0)));
+        // 2·e^{−t/2} at t = 0, 1, 2, 3 (Python's `2 * math.exp(-t / 2)`)
+        let y = [
+            2.0,
+            1.2130613194252668,
+            0.7357588823428847,
+            0.44626032029685964,
+        ];
+        let y = b.tape().constant(nalgebra::Vector4::from(y).map(c));
+        (t * b.at(1).broadcast()).exp() * b.at(0).broadcast() - y
+    }
+}
+
+/// Fits [`Decay`] with levenberg-marquardt (itself `no_std`) on shapegrad's reverse-mode
+/// Jacobians: a model identified on the device. Returns `(b₀, b₁)`, about `(2, −0.5)`.
+#[inline(never)]
+pub fn shapegrad_no_std_fit() -> (f64, f64) {
+    let (fitted, _report) =
+        LevenbergMarquardt::new().minimize(LeastSquares::new(Decay, Vector2::new(1.0, 0.0)));
+    let b = fitted.x();
+    (b[0], b[1])
 }
 
 #[panic_handler]
