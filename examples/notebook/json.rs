@@ -12,6 +12,8 @@
 //! - [`to_ndarray`] decodes numbers, nested lists and json_tricks
 //!   ndarray objects (nested or `"b64:"` compact); [`ndarray_json`] encodes one.
 
+use std::fmt::{self, Write};
+
 /// Deepest nesting of lists and objects that [`parse`] accepts; deeper input is
 /// an error instead of a stack overflow.
 pub(crate) const MAX_DEPTH: usize = 512;
@@ -524,7 +526,7 @@ fn write_value(out: &mut String, v: &Json) {
         Json::Null => out.push_str("null"),
         Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Json::Int(i) => out.push_str(&i.to_string()),
-        Json::Float(x) => out.push_str(&float_repr(*x)),
+        Json::Float(x) => write_float(out, *x),
         Json::Str(s) => write_str(out, s),
         Json::Array(items) => {
             out.push('[');
@@ -585,16 +587,27 @@ fn write_str(out: &mut String, s: &str) {
 /// at least two exponent digits (`1e-05`, `1e+16`); otherwise fixed notation
 /// with at least one digit after the point (`1.0`, `0.0001`).
 pub(crate) fn float_repr(x: f64) -> String {
+    let mut out = String::new();
+    write_float(&mut out, x);
+    out
+}
+
+/// Appends [`float_repr`]`(x)` to `out`, without allocating anything else (the answer's
+/// arrays write millions of floats).
+fn write_float(out: &mut String, x: f64) {
     if x.is_nan() {
-        return "NaN".to_owned();
+        return out.push_str("NaN");
     }
     if x.is_infinite() {
-        return if x > 0.0 { "Infinity" } else { "-Infinity" }.to_owned();
+        return out.push_str(if x > 0.0 { "Infinity" } else { "-Infinity" });
     }
     let (digits, exponent) = shortest_digits(x.abs());
+    let digits = digits.as_str();
     let n = digits.len() as i32;
     let decpt = exponent + 1;
-    let mut out = String::from(if x.is_sign_negative() { "-" } else { "" });
+    if x.is_sign_negative() {
+        out.push('-');
+    }
     if decpt <= -4 || decpt > 16 {
         out.push_str(&digits[..1]);
         if n > 1 {
@@ -602,22 +615,74 @@ pub(crate) fn float_repr(x: f64) -> String {
             out.push_str(&digits[1..]);
         }
         let exp_sign = if exponent < 0 { '-' } else { '+' };
-        out.push_str(&format!("e{exp_sign}{:02}", exponent.unsigned_abs()));
+        // `write!` into a `String` cannot fail
+        let _ = write!(out, "e{exp_sign}{:02}", exponent.unsigned_abs());
     } else if decpt <= 0 {
         out.push_str("0.");
-        out.push_str(&"0".repeat(decpt.unsigned_abs() as usize));
-        out.push_str(&digits);
+        (0..decpt.unsigned_abs()).for_each(|_| out.push('0'));
+        out.push_str(digits);
     } else if decpt < n {
         let point = decpt as usize;
         out.push_str(&digits[..point]);
         out.push('.');
         out.push_str(&digits[point..]);
     } else {
-        out.push_str(&digits);
-        out.push_str(&"0".repeat((decpt - n) as usize));
+        out.push_str(digits);
+        (0..decpt - n).for_each(|_| out.push('0'));
         out.push_str(".0");
     }
-    out
+}
+
+/// Up to 17 significant decimal digits (an `f64`'s shortest round-trip form never needs
+/// more), on the stack.
+struct Digits {
+    bytes: [u8; 17],
+    len: usize,
+}
+
+impl Digits {
+    fn as_str(&self) -> &str {
+        // only ASCII digits are ever stored
+        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or("0")
+    }
+
+    /// The digits as an integer (at most 17 digits: fits in `u64`).
+    fn value(&self) -> u64 {
+        self.bytes[..self.len]
+            .iter()
+            .fold(0, |v, &d| v * 10 + u64::from(d - b'0'))
+    }
+}
+
+/// A fixed buffer that `write!` fills: Rust's `{:e}` of an `f64` without a `String`.
+struct Stack<const N: usize> {
+    bytes: [u8; N],
+    len: usize,
+}
+
+impl<const N: usize> Stack<N> {
+    fn new() -> Self {
+        Stack {
+            bytes: [0; N],
+            len: 0,
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or("")
+    }
+}
+
+impl<const N: usize> fmt::Write for Stack<N> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.len + s.len();
+        if end > N {
+            return Err(fmt::Error);
+        }
+        self.bytes[self.len..end].copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
 }
 
 /// The shortest decimal digits that round-trip to the finite `x >= 0`, and the
@@ -628,42 +693,87 @@ pub(crate) fn float_repr(x: f64) -> String {
 /// while Python (David Gay's dtoa) takes the one with the even last digit
 /// (e.g. 1816042961767161.25 is `1816042961767161.2` in Python). So an odd last
 /// digit is swapped for its even neighbour when that neighbour also round-trips
-/// and `x` is exactly their midpoint.
-fn shortest_digits(x: f64) -> (String, i32) {
-    let (digits, exponent) = split_sci(&format!("{x:e}"));
-    let last = digits.as_bytes()[digits.len() - 1];
+/// and `x` is exactly their midpoint ([`is_exactly`], integer arithmetic).
+///
+/// This is the one float formatting done by hand: neither std nor `ryu` offers
+/// Python's tie rule.
+fn shortest_digits(x: f64) -> (Digits, i32) {
+    let mut sci = Stack::<32>::new();
+    // 17 digits, a point and `e-324` fit in 32 bytes
+    let _ = write!(sci, "{x:e}");
+    let (mantissa, exponent) = sci.as_str().split_once('e').unwrap_or((sci.as_str(), "0"));
+    let exponent: i32 = exponent.parse().unwrap_or(0);
+    let mut digits = Digits {
+        bytes: [b'0'; 17],
+        len: 0,
+    };
+    for &b in mantissa.as_bytes().iter().filter(|&&b| b != b'.') {
+        digits.bytes[digits.len] = b;
+        digits.len += 1;
+    }
+    let last = digits.bytes[digits.len - 1];
     if last % 2 == 0 {
         return (digits, exponent);
     }
     // Both neighbours keep n digits: the last digit is odd, so 1..=9 ± 1 stays in 0..=9.
-    let scale = exponent - (digits.len() as i32 - 1);
-    let head = &digits[..digits.len() - 1];
+    let scale = exponent - (digits.len as i32 - 1);
     for neighbour in [last - 1, last + 1] {
-        let candidate = format!("{head}{}", neighbour as char);
-        if format!("{candidate}e{scale}").parse::<f64>() != Ok(x) {
+        let mut candidate = Stack::<40>::new();
+        let head = &digits.as_str()[..digits.len - 1];
+        let _ = write!(candidate, "{head}{}e{scale}", neighbour as char);
+        if candidate.as_str().parse::<f64>() != Ok(x) {
             continue;
         }
-        // Exact decimal expansion of x: an f64 has at most 767 significant digits.
-        let (exact, exact_exponent) = split_sci(&format!("{x:.800e}"));
-        let lower = if neighbour < last {
-            &candidate
-        } else {
-            &digits
-        };
-        let midpoint = format!("{lower}5");
-        if exact_exponent == exponent && exact.trim_end_matches('0') == midpoint {
-            return (candidate, exponent);
+        // the midpoint of the two candidates: the lower one's digits, then a 5
+        let lower = digits.value() - u64::from(neighbour < last);
+        if is_exactly(x, lower * 10 + 5, scale - 1) {
+            digits.bytes[digits.len - 1] = neighbour;
+            return (digits, exponent);
         }
     }
     (digits, exponent)
 }
 
-/// Splits Rust's `{:e}` output for a non-negative float (`"1.25e-7"`) into its
-/// digits without the point (`"125"`) and the exponent (`-7`).
-fn split_sci(sci: &str) -> (String, i32) {
-    let (mantissa, exponent) = sci.split_once('e').unwrap_or((sci, "0"));
-    let digits = mantissa.chars().filter(|&c| c != '.').collect();
-    (digits, exponent.parse().unwrap_or(0))
+/// Whether the finite `x > 0` is exactly `m · 10^k`: both written as an odd integer times a
+/// power of two, compared as integers.
+fn is_exactly(x: f64, m: u64, k: i32) -> bool {
+    // m · 10^k = r · 2^(a+k) · 5^(b+k) with r coprime to 10
+    let (mut r, mut a, mut b) = (m, 0i32, 0i32);
+    while r % 2 == 0 {
+        r /= 2;
+        a += 1;
+    }
+    while r % 5 == 0 {
+        r /= 5;
+        b += 1;
+    }
+    // a binary float has no factor 5 in its denominator, and an odd part below 2^53
+    let fives = b + k;
+    if fives < 0 {
+        return false;
+    }
+    let mut odd = r;
+    for _ in 0..fives {
+        odd *= 5;
+        if odd >= 1 << 53 {
+            return false;
+        }
+    }
+    if odd >= 1 << 53 {
+        return false;
+    }
+    // x = mantissa · 2^e, reduced to an odd mantissa
+    let bits = x.to_bits();
+    let (field, fraction) = ((bits >> 52) & 0x7ff, bits & ((1 << 52) - 1));
+    let (mut mantissa, mut e) = if field == 0 {
+        (fraction, -1074)
+    } else {
+        (fraction | 1 << 52, field as i32 - 1075)
+    };
+    let zeros = mantissa.trailing_zeros();
+    mantissa >>= zeros;
+    e += zeros as i32;
+    mantissa == odd && e == a + k
 }
 
 // ---------------------------------------------------------------------------
@@ -1417,6 +1527,94 @@ mod tests {
                 "bits {bits:#018x}"
             );
         }
+    }
+
+    /// The float writer of earlier sessions, kept as the oracle for the allocation-free
+    /// one: the tie decided on the exact decimal expansion (`{x:.800e}`, at most 767
+    /// significant digits), checked against Python above.
+    fn reference_repr(x: f64) -> String {
+        fn split_sci(sci: &str) -> (String, i32) {
+            let (mantissa, exponent) = sci.split_once('e').unwrap();
+            (mantissa.replace('.', ""), exponent.parse().unwrap())
+        }
+        let (mut digits, exponent) = split_sci(&format!("{:e}", x.abs()));
+        let last = digits.as_bytes()[digits.len() - 1];
+        if last % 2 == 1 {
+            let scale = exponent - (digits.len() as i32 - 1);
+            let head = digits[..digits.len() - 1].to_owned();
+            for neighbour in [last - 1, last + 1] {
+                let candidate = format!("{head}{}", neighbour as char);
+                if format!("{candidate}e{scale}").parse::<f64>() != Ok(x.abs()) {
+                    continue;
+                }
+                let (exact, exact_exponent) = split_sci(&format!("{:.800e}", x.abs()));
+                let lower = if neighbour < last { &candidate } else { &digits };
+                if exact_exponent == exponent && exact.trim_end_matches('0') == format!("{lower}5") {
+                    digits = candidate;
+                    break;
+                }
+            }
+        }
+        // the layout: the writer's own (its cases are pinned above); only the digits differ
+        let n = digits.len() as i32;
+        let sign = if x.is_sign_negative() { "-" } else { "" };
+        let decpt = exponent + 1;
+        if decpt <= -4 || decpt > 16 {
+            let frac = if n > 1 { format!(".{}", &digits[1..]) } else { String::new() };
+            let exp_sign = if exponent < 0 { '-' } else { '+' };
+            format!("{sign}{}{frac}e{exp_sign}{:02}", &digits[..1], exponent.unsigned_abs())
+        } else if decpt <= 0 {
+            format!("{sign}0.{}{digits}", "0".repeat(decpt.unsigned_abs() as usize))
+        } else if decpt < n {
+            let p = decpt as usize;
+            format!("{sign}{}.{}", &digits[..p], &digits[p..])
+        } else {
+            format!("{sign}{digits}{}.0", "0".repeat((decpt - n) as usize))
+        }
+    }
+
+    #[test]
+    fn float_repr_agrees_with_the_exact_expansion_oracle() {
+        // splitmix64 bit patterns (every exponent), short decimals (most of them take the
+        // tie path: odd last digit with a round-tripping neighbour), and quarter/eighth
+        // values near 2^50..2^53, where exact ties live (1816042961767161.25)
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = || {
+            state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
+        };
+        let mut checked = 0;
+        let mut ties = 0;
+        let mut check = |x: f64| {
+            if x.is_finite() {
+                let (ours, oracle) = (float_repr(x), reference_repr(x));
+                assert_eq!(ours, oracle, "bits {:#018x}", x.to_bits());
+                checked += 1;
+                // a tie: the digits are not Rust's `{:e}` ones (the even neighbour was taken)
+                let rust = format!("{:e}", x.abs());
+                let rust_digits = rust.split('e').next().unwrap_or("").replace('.', "");
+                ties += usize::from(shortest_digits(x.abs()).0.as_str() != rust_digits);
+            }
+        };
+        for _ in 0..20_000 {
+            check(f64::from_bits(next()));
+        }
+        for k in -8_000..8_000 {
+            for scale in [1e-1, 1e-2, 1e-3, 1e-4, 1e3] {
+                check(f64::from(k) * scale);
+            }
+        }
+        for _ in 0..20_000 {
+            let base = (next() >> 11) as f64; // below 2^53
+            for frac in [0.25, 0.5, 0.75, 0.125, 0.375] {
+                check((base / 8.0).floor() + frac);
+            }
+        }
+        assert!(checked > 100_000, "{checked}");
+        assert!(ties > 100, "{ties} ties among {checked}: the tie path is exercised");
     }
 
     /// Asserts that `x` is written and read back to the very same bits.
