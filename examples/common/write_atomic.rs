@@ -1,13 +1,24 @@
 //! Writing an output file whole or not at all, shared by every example that writes files
 //! (`#[path]`-included; each example is its own crate).
 
+#![allow(dead_code)] // each includer uses one of the two
+
 use std::fs;
-use std::io::Write as _;
+use std::io::{self, BufWriter};
 use std::path::{Path, PathBuf};
 
 /// Writes `text` to `path` through a temporary file in the same directory and a rename, so
 /// `path` is never left half-written or stale; the temporary file is removed on failure.
 pub fn write_atomic(path: &Path, text: &str) -> Result<(), String> {
+    write_atomic_with(path, |w| w.write_all(text.as_bytes()))
+}
+
+/// [`write_atomic`] for output written piece by piece (`write` gets the temporary file,
+/// buffered), so that a big output is never held in memory whole.
+pub fn write_atomic_with(
+    path: &Path,
+    write: impl FnOnce(&mut dyn io::Write) -> io::Result<()>,
+) -> Result<(), String> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -21,8 +32,9 @@ pub fn write_atomic(path: &Path, text: &str) -> Result<(), String> {
         std::process::id()
     ));
     let result = (|| {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(text.as_bytes())?;
+        let mut f = BufWriter::with_capacity(1 << 16, fs::File::create(&tmp)?);
+        write(&mut f)?;
+        let f = f.into_inner().map_err(|e| e.into_error())?;
         f.sync_all()?;
         fs::rename(&tmp, path)
     })();

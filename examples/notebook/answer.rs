@@ -237,44 +237,72 @@ fn net_loss<'t, const B: usize>(
     (w2.matmul(h) + b2.broadcast_cols()).sigmoid().sum()
 }
 
+/// Columns differentiated on one recording: a batch is taken in blocks of this many, each on
+/// the same tape (cleared between them), so the tape's memory is bounded whatever the batch
+/// size (about 0.8 KB a column recorded, against 16 bytes a column of input text).
+const BLOCK: usize = 4096;
+
 /// The gradient of `sum(σ(W2 σ(W1 X + b1) + b2))` over the whole batch, for any number of
-/// columns known only at run time: full chunks of [`CHUNK`] columns, then single columns, all
-/// recorded on one tape with the parameters shared, so their gradients sum over the batch.
+/// columns known only at run time: blocks of [`BLOCK`] columns, each recorded as full chunks
+/// of [`CHUNK`] columns, then single columns, with the parameters shared within a block, so
+/// their gradients sum over it; the blocks' parameter gradients are summed in block order.
+/// (A batch of one block, as every shipped sample, is one recording, as in earlier sessions:
+/// the same bits.)
 pub(crate) fn two_layer_net(e: &Entry2) -> NetGrads {
-    let tape = Tape::<f64>::new();
+    let mut tape = Tape::<f64>::new();
+    let mut x = Vec::with_capacity(e.x.len());
+    let mut total: Option<(Matrix4x3<f64>, Matrix2x4<f64>, Vector4<f64>, Vector2<f64>)> = None;
+    for block in e.x.chunks(BLOCK) {
+        tape.clear();
+        let g = block_grads(&tape, e, block, &mut x);
+        total = Some(match total {
+            None => g,
+            Some(t) => (t.0 + g.0, t.1 + g.1, t.2 + g.2, t.3 + g.3),
+        });
+    }
+    let (w1, w2, b1, b2) = total.expect("an entry has at least one column");
+    NetGrads { x, w1, w2, b1, b2 }
+}
+
+/// One block of [`two_layer_net`] on `tape`: appends its columns' gradients to `x` and
+/// returns the parameters' gradients over the block.
+fn block_grads(
+    tape: &Tape<f64>,
+    e: &Entry2,
+    columns: &[Vector3<f64>],
+    x: &mut Vec<Vector3<f64>>,
+) -> (Matrix4x3<f64>, Matrix2x4<f64>, Vector4<f64>, Vector2<f64>) {
     let params = (
         tape.var(e.w1),
         tape.var(e.w2),
         tape.var(e.b1),
         tape.var(e.b2),
     );
-    let full = e.x.len() / CHUNK * CHUNK;
-    let wide: Vec<Tensor<'_, 3, CHUNK>> = e.x[..full]
+    let full = columns.len() / CHUNK * CHUNK;
+    let wide: Vec<Tensor<'_, 3, CHUNK>> = columns[..full]
         .chunks_exact(CHUNK)
         .map(|cols| tape.var_from_fn(|r, c| cols[c][r]))
         .collect();
-    let narrow: Vec<Tensor<'_, 3, 1>> = e.x[full..].iter().map(|&col| tape.var(col)).collect();
+    let narrow: Vec<Tensor<'_, 3, 1>> = columns[full..].iter().map(|&col| tape.var(col)).collect();
     let losses = wide
         .iter()
         .map(|&x| net_loss(params, x))
         .chain(narrow.iter().map(|&x| net_loss(params, x)));
     let loss = losses
         .reduce(|a, b| a + b)
-        .expect("an entry has at least one column");
+        .expect("a block has at least one column");
     let grads = loss.backward();
-    let mut x = Vec::with_capacity(e.x.len());
     for &chunk in &wide {
         let g = grads.wrt(chunk);
         x.extend(g.column_iter().map(|c| c.into_owned()));
     }
     x.extend(narrow.iter().map(|&col| grads.wrt(col)));
-    NetGrads {
-        x,
-        w1: grads.wrt(params.0),
-        w2: grads.wrt(params.1),
-        b1: grads.wrt(params.2),
-        b2: grads.wrt(params.3),
-    }
+    (
+        grads.wrt(params.0),
+        grads.wrt(params.1),
+        grads.wrt(params.2),
+        grads.wrt(params.3),
+    )
 }
 
 /// `x.grad` for each scalar cell of the notebook (TEST 1–7) at `x = x1`, `y = x2`.
@@ -359,6 +387,21 @@ pub(crate) fn compute(inputs1: &[Entry1], inputs2: &[Entry2]) -> Json {
 fn non_finite(v: &Json, path: &mut String, out: &mut Vec<(String, f64)>) {
     match v {
         Json::Float(x) if !x.is_finite() => out.push((path.clone(), *x)),
+        Json::Floats(p) => {
+            for (i, &x) in p.data.iter().enumerate().filter(|(_, x)| !x.is_finite()) {
+                let len = path.len();
+                let (mut rest, mut index) = (i, Vec::with_capacity(p.shape.len()));
+                for &d in p.shape.iter().rev() {
+                    index.push(rest % d);
+                    rest /= d;
+                }
+                for k in index.iter().rev() {
+                    let _ = write!(path, "[{k}]");
+                }
+                out.push((path.clone(), x));
+                path.truncate(len);
+            }
+        }
         Json::Array(items) => {
             for (i, item) in items.iter().enumerate() {
                 let len = path.len();
@@ -400,11 +443,9 @@ pub(crate) fn summary(answer: &Json) -> String {
         for (key, v) in pairs {
             if let Json::Array(items) = v {
                 let first = items.first().map_or("-".to_string(), |f| {
-                    let text = json::to_string(f);
-                    if text.len() > 100 {
-                        format!("{}…", &text[..100])
-                    } else {
-                        text
+                    match json::prefix(f, 100) {
+                        (text, true) => format!("{text}…"),
+                        (text, false) => text,
                     }
                 });
                 let _ = writeln!(s, "{key:>13}: {:>3} entries, first {first}", items.len());

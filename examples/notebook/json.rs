@@ -31,7 +31,11 @@ const GZ_REFUSAL: &str = "compressed ndarray (b64.gz) is not supported; \
 
 /// A JSON value. Objects keep their keys in insertion order (and keep duplicate
 /// keys; [`Json::get`] returns the last one, as a Python dict would).
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Big lists of floats are [`Json::Floats`], one flat buffer instead of a value per number
+/// (an ndarray of millions of floats is 8 bytes a number, not a 32-byte `Json` each); equality
+/// does not tell the two forms apart.
+#[derive(Debug, Clone)]
 pub(crate) enum Json {
     /// `null`
     Null,
@@ -45,8 +49,66 @@ pub(crate) enum Json {
     Str(String),
     /// A list.
     Array(Vec<Json>),
+    /// A list of [`PACK_MIN`] or more floats, or a list of such lists of one shape, nested:
+    /// `[[1.5, 2.5], [3.5, 4.5]]` as shape `[2, 2]` and data `1.5, 2.5, 3.5, 4.5`.
+    Floats(Packed),
     /// An object as (key, value) pairs in insertion order.
     Object(Vec<(String, Json)>),
+}
+
+/// Lists of at least this many floats are stored packed ([`Json::Floats`]); shorter ones (a
+/// shape, a gradient of six) stay lists of values, which the code that reads them expects.
+pub(crate) const PACK_MIN: usize = 64;
+
+/// Nested lists of floats of one rectangular `shape` (at least one dimension, none zero), the
+/// floats row-major in `data`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Packed {
+    pub(crate) shape: Vec<usize>,
+    pub(crate) data: Vec<f64>,
+}
+
+impl Packed {
+    /// Whether `items` are these nested lists, value for value.
+    fn equals(&self, items: &[Json]) -> bool {
+        let (len, inner) = (self.shape[0], &self.shape[1..]);
+        if items.len() != len {
+            return false;
+        }
+        let stride = self.data.len() / len;
+        items.iter().enumerate().all(|(i, item)| {
+            let part = &self.data[i * stride..(i + 1) * stride];
+            match item {
+                Json::Float(x) => inner.is_empty() && *x == part[0],
+                Json::Array(sub) if !inner.is_empty() => Packed {
+                    shape: inner.to_vec(),
+                    data: part.to_vec(),
+                }
+                .equals(sub),
+                Json::Floats(sub) => sub.shape == inner && sub.data == part,
+                _ => false,
+            }
+        })
+    }
+}
+
+impl PartialEq for Json {
+    fn eq(&self, other: &Json) -> bool {
+        match (self, other) {
+            (Json::Null, Json::Null) => true,
+            (Json::Bool(a), Json::Bool(b)) => a == b,
+            (Json::Int(a), Json::Int(b)) => a == b,
+            (Json::Float(a), Json::Float(b)) => a == b,
+            (Json::Str(a), Json::Str(b)) => a == b,
+            (Json::Array(a), Json::Array(b)) => a == b,
+            (Json::Floats(a), Json::Floats(b)) => a == b,
+            (Json::Floats(p), Json::Array(items)) | (Json::Array(items), Json::Floats(p)) => {
+                p.equals(items)
+            }
+            (Json::Object(a), Json::Object(b)) => a == b,
+            _ => false,
+        }
+    }
 }
 
 impl Json {
@@ -75,7 +137,7 @@ impl Json {
             Json::Bool(_) => "a boolean",
             Json::Int(_) | Json::Float(_) => "a number",
             Json::Str(_) => "a string",
-            Json::Array(_) => "a list",
+            Json::Array(_) | Json::Floats(_) => "a list",
             Json::Object(_) => "an object",
         }
     }
@@ -262,26 +324,33 @@ impl Parser<'_> {
     }
 
     /// Parses a list; the cursor is on `[`.
+    ///
+    /// Floats, and lists packed as [`Json::Floats`] of one shape, go straight into one flat
+    /// buffer; the first other value turns the list into values ([`Json::Array`]).
     fn array(&mut self) -> Result<Json, String> {
         self.enter()?;
         self.pos += 1;
-        let mut items = Vec::new();
+        let mut list = List::Packing {
+            count: 0,
+            inner: Vec::new(),
+            data: Vec::new(),
+        };
         self.skip_ws();
         if self.peek() == Some(b']') {
             self.pos += 1;
             self.depth -= 1;
-            return Ok(Json::Array(items));
+            return Ok(Json::Array(Vec::new()));
         }
         loop {
             self.skip_ws();
-            items.push(self.value()?);
+            list.push(self.value()?);
             self.skip_ws();
             match self.peek() {
                 Some(b',') => self.pos += 1,
                 Some(b']') => {
                     self.pos += 1;
                     self.depth -= 1;
-                    return Ok(Json::Array(items));
+                    return Ok(list.finish());
                 }
                 _ => return Err(self.unexpected("',' or ']'")),
             }
@@ -510,73 +579,221 @@ impl Parser<'_> {
 // Writer
 // ---------------------------------------------------------------------------
 
+/// A list being parsed: packed while its items are floats (or packed lists of one shape).
+enum List {
+    /// `count` items, each a float (`inner` empty) or packed lists of shape `inner`.
+    Packing {
+        count: usize,
+        inner: Vec<usize>,
+        data: Vec<f64>,
+    },
+    Values(Vec<Json>),
+}
+
+impl List {
+    fn push(&mut self, item: Json) {
+        if let List::Packing { count, inner, data } = self {
+            match &item {
+                Json::Float(x) if inner.is_empty() => {
+                    data.push(*x);
+                    *count += 1;
+                    return;
+                }
+                Json::Floats(p) if *count == 0 || p.shape == *inner => {
+                    if *count == 0 {
+                        *inner = p.shape.clone();
+                    }
+                    data.extend_from_slice(&p.data);
+                    *count += 1;
+                    return;
+                }
+                _ => *self = List::Values(self.unpack()),
+            }
+        }
+        if let List::Values(items) = self {
+            items.push(item);
+        }
+    }
+
+    /// The packed items as values.
+    fn unpack(&mut self) -> Vec<Json> {
+        match self {
+            List::Packing { count, inner, data } if inner.is_empty() => {
+                data.drain(..).map(Json::Float).take(*count).collect()
+            }
+            List::Packing { count, inner, data } => {
+                let stride = data.len() / (*count).max(1);
+                data.chunks(stride.max(1))
+                    .take(*count)
+                    .map(|part| {
+                        Json::Floats(Packed {
+                            shape: inner.clone(),
+                            data: part.to_vec(),
+                        })
+                    })
+                    .collect()
+            }
+            List::Values(items) => core::mem::take(items),
+        }
+    }
+
+    fn finish(self) -> Json {
+        match self {
+            List::Packing {
+                count,
+                mut inner,
+                data,
+            } if count >= PACK_MIN || !inner.is_empty() => {
+                inner.insert(0, count);
+                Json::Floats(Packed { shape: inner, data })
+            }
+            mut short @ List::Packing { .. } => Json::Array(short.unpack()),
+            List::Values(items) => Json::Array(items),
+        }
+    }
+}
+
 /// Writes `v` exactly as Python's `json.dumps` (and so `json_tricks.dump`) does:
 /// one line, separators `", "` and `": "`, keys in insertion order, non-ASCII
 /// as `\uXXXX` (`ensure_ascii`), floats as [`float_repr`], and non-finite
 /// floats as `NaN`, `Infinity`, `-Infinity` (`allow_nan=True`). No trailing newline.
 pub(crate) fn to_string(v: &Json) -> String {
     let mut out = String::new();
-    write_value(&mut out, v);
+    // writing into a `String` cannot fail
+    let _ = write_json(&mut out, v);
     out
 }
 
+/// [`to_string`] into any `fmt::Write` sink (a file through [`IoSink`], a
+/// [`Prefix`]), stopping at the sink's first error.
+pub(crate) fn write_json(out: &mut impl Write, v: &Json) -> fmt::Result {
+    write_value(out, v)
+}
+
+/// A `fmt::Write` over an `io::Write` (the answer file, buffered): the first I/O error stops
+/// the writing and is kept in `error`.
+pub(crate) struct IoSink<W: std::io::Write> {
+    pub(crate) inner: W,
+    pub(crate) error: Option<std::io::Error>,
+}
+
+impl<W: std::io::Write> Write for IoSink<W> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.inner.write_all(s.as_bytes()).map_err(|e| {
+            self.error = Some(e);
+            fmt::Error
+        })
+    }
+}
+
+/// The JSON text of `v` up to `limit` bytes, and whether there was more: what the
+/// summary shows of a value, without writing the rest of it (an ndarray of millions).
+pub(crate) fn prefix(v: &Json, limit: usize) -> (String, bool) {
+    let mut p = Prefix {
+        text: String::new(),
+        limit,
+    };
+    let more = write_value(&mut p, v).is_err();
+    (p.text, more)
+}
+
+/// A sink that keeps the first `limit` bytes and then refuses, which stops the writer.
+struct Prefix {
+    text: String,
+    limit: usize,
+}
+
+impl Write for Prefix {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let room = self.limit - self.text.len();
+        if s.len() <= room {
+            self.text.push_str(s);
+            return Ok(());
+        }
+        // cut at a char boundary (the text is ASCII: `ensure_ascii`)
+        let mut cut = room;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        self.text.push_str(&s[..cut]);
+        Err(fmt::Error)
+    }
+}
+
 /// Appends the JSON text of `v` to `out`.
-fn write_value(out: &mut String, v: &Json) {
+fn write_value(out: &mut impl Write, v: &Json) -> fmt::Result {
     match v {
-        Json::Null => out.push_str("null"),
-        Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Json::Int(i) => out.push_str(&i.to_string()),
+        Json::Null => out.write_str("null"),
+        Json::Bool(b) => out.write_str(if *b { "true" } else { "false" }),
+        Json::Int(i) => write!(out, "{i}"),
         Json::Float(x) => write_float(out, *x),
         Json::Str(s) => write_str(out, s),
         Json::Array(items) => {
-            out.push('[');
+            out.write_char('[')?;
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push_str(", ");
+                    out.write_str(", ")?;
                 }
-                write_value(out, item);
+                write_value(out, item)?;
             }
-            out.push(']');
+            out.write_char(']')
         }
+        Json::Floats(p) => write_packed(out, &p.shape, &p.data),
         Json::Object(pairs) => {
-            out.push('{');
+            out.write_char('{')?;
             for (i, (key, value)) in pairs.iter().enumerate() {
                 if i > 0 {
-                    out.push_str(", ");
+                    out.write_str(", ")?;
                 }
-                write_str(out, key);
-                out.push_str(": ");
-                write_value(out, value);
+                write_str(out, key)?;
+                out.write_str(": ")?;
+                write_value(out, value)?;
             }
-            out.push('}');
+            out.write_char('}')
         }
     }
+}
+
+/// Appends row-major `data` as nested lists of `shape`.
+fn write_packed(out: &mut impl Write, shape: &[usize], data: &[f64]) -> fmt::Result {
+    let Some((&len, inner)) = shape.split_first() else {
+        return write_float(out, data[0]);
+    };
+    let stride: usize = inner.iter().product();
+    out.write_char('[')?;
+    for i in 0..len {
+        if i > 0 {
+            out.write_str(", ")?;
+        }
+        write_packed(out, inner, &data[i * stride..(i + 1) * stride])?;
+    }
+    out.write_char(']')
 }
 
 /// Appends `s` as a quoted JSON string, escaped like Python's `ensure_ascii=True`:
 /// printable ASCII (space to `~`) as is, the short escapes `\" \\ \n \r \t \b \f`,
 /// everything else (including DEL) as lowercase `\uXXXX` UTF-16 units.
-fn write_str(out: &mut String, s: &str) {
-    out.push('"');
+fn write_str(out: &mut impl Write, s: &str) -> fmt::Result {
+    out.write_char('"')?;
     for c in s.chars() {
         match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            ' '..='~' => out.push(c),
+            '"' => out.write_str("\\\"")?,
+            '\\' => out.write_str("\\\\")?,
+            '\n' => out.write_str("\\n")?,
+            '\r' => out.write_str("\\r")?,
+            '\t' => out.write_str("\\t")?,
+            '\u{8}' => out.write_str("\\b")?,
+            '\u{c}' => out.write_str("\\f")?,
+            ' '..='~' => out.write_char(c)?,
             _ => {
                 let mut units = [0u16; 2];
                 for unit in c.encode_utf16(&mut units) {
-                    out.push_str(&format!("\\u{unit:04x}"));
+                    write!(out, "\\u{unit:04x}")?;
                 }
             }
         }
     }
-    out.push('"');
+    out.write_char('"')
 }
 
 /// Python's `repr(x)` for a float, plus json_tricks' `NaN`/`Infinity`/`-Infinity`.
@@ -588,48 +805,51 @@ fn write_str(out: &mut String, s: &str) {
 /// with at least one digit after the point (`1.0`, `0.0001`).
 pub(crate) fn float_repr(x: f64) -> String {
     let mut out = String::new();
-    write_float(&mut out, x);
+    let _ = write_float(&mut out, x);
     out
 }
 
 /// Appends [`float_repr`]`(x)` to `out`, without allocating anything else (the answer's
 /// arrays write millions of floats).
-fn write_float(out: &mut String, x: f64) {
+fn write_float(out: &mut impl Write, x: f64) -> fmt::Result {
     if x.is_nan() {
-        return out.push_str("NaN");
+        return out.write_str("NaN");
     }
     if x.is_infinite() {
-        return out.push_str(if x > 0.0 { "Infinity" } else { "-Infinity" });
+        return out.write_str(if x > 0.0 { "Infinity" } else { "-Infinity" });
     }
     let (digits, exponent) = shortest_digits(x.abs());
     let digits = digits.as_str();
     let n = digits.len() as i32;
     let decpt = exponent + 1;
     if x.is_sign_negative() {
-        out.push('-');
+        out.write_char('-')?;
     }
     if decpt <= -4 || decpt > 16 {
-        out.push_str(&digits[..1]);
+        out.write_str(&digits[..1])?;
         if n > 1 {
-            out.push('.');
-            out.push_str(&digits[1..]);
+            out.write_char('.')?;
+            out.write_str(&digits[1..])?;
         }
         let exp_sign = if exponent < 0 { '-' } else { '+' };
-        // `write!` into a `String` cannot fail
-        let _ = write!(out, "e{exp_sign}{:02}", exponent.unsigned_abs());
+        write!(out, "e{exp_sign}{:02}", exponent.unsigned_abs())
     } else if decpt <= 0 {
-        out.push_str("0.");
-        (0..decpt.unsigned_abs()).for_each(|_| out.push('0'));
-        out.push_str(digits);
+        out.write_str("0.")?;
+        for _ in 0..decpt.unsigned_abs() {
+            out.write_char('0')?;
+        }
+        out.write_str(digits)
     } else if decpt < n {
         let point = decpt as usize;
-        out.push_str(&digits[..point]);
-        out.push('.');
-        out.push_str(&digits[point..]);
+        out.write_str(&digits[..point])?;
+        out.write_char('.')?;
+        out.write_str(&digits[point..])
     } else {
-        out.push_str(digits);
-        (0..decpt - n).for_each(|_| out.push('0'));
-        out.push_str(".0");
+        out.write_str(digits)?;
+        for _ in 0..decpt - n {
+            out.write_char('0')?;
+        }
+        out.write_str(".0")
     }
 }
 
@@ -969,7 +1189,7 @@ pub(crate) fn to_ndarray(v: &Json) -> Result<NdArray, String> {
             shape: Vec::new(),
             data: vec![Dtype::F64.element(v, &[])?],
         }),
-        Json::Array(_) => nested_to_ndarray(v, Dtype::F64),
+        Json::Array(_) | Json::Floats(_) => nested_to_ndarray(v, Dtype::F64),
         Json::Object(_) => match v.get("__ndarray__") {
             Some(data) => tricks_to_ndarray(v, data),
             None => Err(
@@ -994,6 +1214,9 @@ fn infer_shape(v: &Json) -> Vec<usize> {
             Some(first) => current = first,
             None => break,
         }
+    }
+    if let Json::Floats(p) = current {
+        shape.extend_from_slice(&p.shape);
     }
     shape
 }
@@ -1021,6 +1244,9 @@ fn flatten(
     dtype: Dtype,
     out: &mut Vec<f64>,
 ) -> Result<(), String> {
+    if let Json::Floats(p) = v {
+        return flatten_packed(p, shape, path, dtype, out);
+    }
     let Some((&len, inner)) = shape.split_first() else {
         if let Json::Array(_) = v {
             return Err(format!(
@@ -1055,6 +1281,59 @@ fn flatten(
             v.kind()
         )),
     }
+}
+
+/// [`flatten`] for packed lists: the same elements, the same errors (reported where the
+/// depth-first walk of the lists would meet them first: along the first items).
+fn flatten_packed(
+    p: &Packed,
+    shape: &[usize],
+    path: &mut Vec<usize>,
+    dtype: Dtype,
+    out: &mut Vec<f64>,
+) -> Result<(), String> {
+    let depth = path.len();
+    for (level, &want) in shape.iter().enumerate() {
+        let Some(&have) = p.shape.get(level) else {
+            return Err(format!(
+                "ragged nested list: {} is a number, expected a list of {want} items",
+                describe_path(path)
+            ));
+        };
+        if have != want {
+            return Err(format!(
+                "ragged nested list: {} has {have} items, expected {want}",
+                describe_path(path)
+            ));
+        }
+        path.push(0);
+    }
+    if p.shape.len() > shape.len() {
+        return Err(format!(
+            "ragged nested list: {} is a list, expected a number",
+            describe_path(path)
+        ));
+    }
+    path.truncate(depth);
+    out.reserve(p.data.len());
+    for (i, &x) in p.data.iter().enumerate() {
+        match dtype.element(&Json::Float(x), &[]) {
+            Ok(v) => out.push(v),
+            Err(_) => {
+                // the element's own path, built only for the message
+                let mut at = path.clone();
+                let mut rest = i;
+                let mut tail = Vec::with_capacity(shape.len());
+                for &d in shape.iter().rev() {
+                    tail.push(rest % d);
+                    rest /= d;
+                }
+                at.extend(tail.iter().rev());
+                return dtype.element(&Json::Float(x), &at).map(|_| ());
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Decodes a json_tricks ndarray object whose `"__ndarray__"` value is `data`.
@@ -1111,7 +1390,7 @@ fn tricks_to_ndarray(obj: &Json, data: &Json) -> Result<NdArray, String> {
     };
     match data {
         Json::Str(text) => decode_compact(obj, text, dtype, shape, c_order),
-        Json::Int(_) | Json::Float(_) | Json::Array(_) => {
+        Json::Int(_) | Json::Float(_) | Json::Array(_) | Json::Floats(_) => {
             let array = nested_to_ndarray(data, dtype)?;
             if array.shape == shape {
                 return Ok(array);
@@ -1287,8 +1566,16 @@ pub(crate) fn ndarray_json(shape: &[usize], data_row_major: &[f64]) -> Json {
         "ndarray_json: {} values for shape {shape:?}",
         data_row_major.len()
     );
+    let nested = if count >= PACK_MIN && !shape.contains(&0) {
+        Json::Floats(Packed {
+            shape: shape.to_vec(),
+            data: data_row_major.to_vec(),
+        })
+    } else {
+        nest(shape, data_row_major)
+    };
     let mut pairs = vec![
-        ("__ndarray__".to_owned(), nest(shape, data_row_major)),
+        ("__ndarray__".to_owned(), nested),
         ("dtype".to_owned(), Json::from("float64")),
         (
             "shape".to_owned(),

@@ -150,7 +150,16 @@ fn run(inputs1: &Path, inputs2: &Path, out: &Path) -> Result<(String, Vec<String
     let entries1 = answer::parse_inputs1(&name1, &answer::read(inputs1)?)?;
     let entries2 = answer::parse_inputs2(&name2, &answer::read(inputs2)?)?;
     let result = answer::compute(&entries1, &entries2);
-    write_atomic::write_atomic(out, &json::to_string(&result))?;
+    write_atomic::write_atomic_with(out, |file| {
+        let mut sink = json::IoSink {
+            inner: file,
+            error: None,
+        };
+        match json::write_json(&mut sink, &result) {
+            Ok(()) => Ok(()),
+            Err(_) => Err(sink.error.unwrap_or_else(|| std::io::Error::other("formatting"))),
+        }
+    })?;
     Ok((answer::summary(&result), answer::non_finite_report(&result)))
 }
 

@@ -609,7 +609,7 @@ fn check_tricks_array(what: &str, v: &Json) -> (Vec<usize>, Vec<f64>) {
     }
     // Nested lists, never the compact string form.
     assert!(
-        matches!(v.get("__ndarray__"), Some(Json::Array(_))),
+        matches!(v.get("__ndarray__"), Some(Json::Array(_) | Json::Floats(_))),
         "{what}"
     );
     (array.shape, array.data)
