@@ -240,7 +240,7 @@ fn net_loss<'t, const B: usize>(
 /// Columns differentiated on one recording: a batch is taken in blocks of this many, each on
 /// the same tape (cleared between them), so the tape's memory is bounded whatever the batch
 /// size (about 0.8 KB a column recorded, against 16 bytes a column of input text).
-const BLOCK: usize = 4096;
+pub(crate) const BLOCK: usize = 4096;
 
 /// The gradient of `sum(σ(W2 σ(W1 X + b1) + b2))` over the whole batch, for any number of
 /// columns known only at run time: blocks of [`BLOCK`] columns, each recorded as full chunks

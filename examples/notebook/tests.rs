@@ -1424,3 +1424,68 @@ fn flag_without_its_value_is_an_error() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------
+// Large inputs
+// ---------------------------------------------------------------------------
+
+#[test]
+fn a_large_batched_input_parses_packed_and_its_blocks_sum_to_the_columns_gradients() {
+    // 10,003 columns: two full blocks of answer::BLOCK, a partial one, and a ragged tail of
+    // single columns; the input text goes through the parser (packed lists) and the answer
+    // through the writer and the parser again
+    let n = 2 * answer::BLOCK + 1811;
+    let (_, samples) = sample_entries();
+    let e0 = &samples[0];
+    let x: Vec<f64> = (0..3 * n)
+        .map(|k| ((k as f64 * 0.618_033_988_749_895).fract() - 0.5) * 4.0)
+        .collect();
+    let array = |shape: &[usize], data: &[f64]| ndarray_json(shape, data);
+    let entry = Json::Object(vec![
+        ("x".to_owned(), array(&[3, n], &x)),
+        ("W1".to_owned(), array(&[4, 3], &e0.w1.transpose().as_slice().to_vec())),
+        ("W2".to_owned(), array(&[2, 4], &e0.w2.transpose().as_slice().to_vec())),
+        ("b1".to_owned(), array(&[4, 1], e0.b1.as_slice())),
+        ("b2".to_owned(), array(&[2, 1], e0.b2.as_slice())),
+    ]);
+    let text = json::to_string(&Json::Array(vec![entry]));
+    let parsed = json::parse(&text).unwrap();
+    let x_json = parsed.as_array().unwrap()[0].get("x").unwrap();
+    assert!(
+        matches!(x_json.get("__ndarray__"), Some(Json::Floats(_))),
+        "a big list is packed"
+    );
+    let entries = answer::parse_inputs2("big.json", &text).unwrap();
+    let e = &entries[0];
+    assert_eq!(e.x.len(), n);
+    let g = answer::two_layer_net(e);
+
+    // each column alone (one recording, one column): the same column gradient, and the
+    // parameters' gradients summed over the columns
+    let mut sums = (Matrix4x3::zeros(), Matrix2x4::zeros(), Vector4::zeros(), Vector2::zeros());
+    for (j, col) in e.x.iter().enumerate() {
+        let one = Entry2 { x: vec![*col], ..e.clone() };
+        let gj = answer::two_layer_net(&one);
+        let scale = gj.x[0].amax().max(1e-300);
+        assert!((g.x[j] - gj.x[0]).amax() <= 4.0 * f64::EPSILON * scale, "column {j}");
+        sums = (sums.0 + gj.w1, sums.1 + gj.w2, sums.2 + gj.b1, sums.3 + gj.b2);
+    }
+    // summation orders differ (blocks, then columns in one sum): agreement to rounding
+    let close = |a: &[f64], b: &[f64], what: &str| {
+        for (p, q) in a.iter().zip(b) {
+            assert!((p - q).abs() <= 1e-10 * q.abs().max(1.0), "{what}: {p} vs {q}");
+        }
+    };
+    close(g.w1.as_slice(), sums.0.as_slice(), "W1");
+    close(g.w2.as_slice(), sums.1.as_slice(), "W2");
+    close(g.b1.as_slice(), sums.2.as_slice(), "b1");
+    close(g.b2.as_slice(), sums.3.as_slice(), "b2");
+
+    // the written answer reads back to the same numbers
+    let answer = answer::compute(&[], &entries);
+    let back = json::parse(&json::to_string(&answer)).unwrap();
+    let net = &back.get("two_layer_net").unwrap().as_array().unwrap()[0];
+    let gx = json::to_ndarray(&net.as_array().unwrap()[0]).unwrap();
+    assert_eq!(gx.shape, [3, n]);
+    assert_eq!(gx.data[n - 1], g.x[n - 1][0], "row 0, last column");
+}
