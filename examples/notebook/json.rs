@@ -43,6 +43,9 @@ pub(crate) enum Json {
     Bool(bool),
     /// An integer literal that fits in `i64`.
     Int(i64),
+    /// An integer literal past `i64::MAX` that fits in `u64` (numpy's `uint64`, which
+    /// json_tricks writes as it is, up to 2⁶⁴ − 1).
+    UInt(u64),
     /// Any other number, including `NaN`, `Infinity` and `-Infinity`.
     Float(f64),
     /// A string.
@@ -98,6 +101,7 @@ impl PartialEq for Json {
             (Json::Null, Json::Null) => true,
             (Json::Bool(a), Json::Bool(b)) => a == b,
             (Json::Int(a), Json::Int(b)) => a == b,
+            (Json::UInt(a), Json::UInt(b)) => a == b,
             (Json::Float(a), Json::Float(b)) => a == b,
             (Json::Str(a), Json::Str(b)) => a == b,
             (Json::Array(a), Json::Array(b)) => a == b,
@@ -135,7 +139,7 @@ impl Json {
         match self {
             Json::Null => "null",
             Json::Bool(_) => "a boolean",
-            Json::Int(_) | Json::Float(_) => "a number",
+            Json::Int(_) | Json::UInt(_) | Json::Float(_) => "a number",
             Json::Str(_) => "a string",
             Json::Array(_) | Json::Floats(_) => "a list",
             Json::Object(_) => "an object",
@@ -447,6 +451,9 @@ impl Parser<'_> {
         if !is_float && let Ok(i) = literal.parse::<i64>() {
             return Ok(Json::Int(i));
         }
+        if !is_float && let Ok(u) = literal.parse::<u64>() {
+            return Ok(Json::UInt(u));
+        }
         literal
             .parse::<f64>()
             .map(Json::Float)
@@ -726,6 +733,7 @@ fn write_value(out: &mut impl Write, v: &Json) -> fmt::Result {
         Json::Null => out.write_str("null"),
         Json::Bool(b) => out.write_str(if *b { "true" } else { "false" }),
         Json::Int(i) => write!(out, "{i}"),
+        Json::UInt(u) => write!(out, "{u}"),
         Json::Float(x) => write_float(out, *x),
         Json::Str(s) => write_str(out, s),
         Json::Array(items) => {
@@ -1108,6 +1116,7 @@ impl Dtype {
         }
         let x = match v {
             Json::Int(i) => *i as f64,
+            Json::UInt(u) => *u as f64,
             Json::Float(x) => *x,
             _ => return Err(wrong("a number")),
         };
@@ -1117,6 +1126,7 @@ impl Dtype {
             Some((lo, hi)) => {
                 let fits = match v {
                     Json::Int(i) => (lo..=hi).contains(&i128::from(*i)),
+                    Json::UInt(u) => (lo..=hi).contains(&i128::from(*u)),
                     // `hi + 1` is a power of two, so it converts to f64 exactly.
                     _ => x.fract() == 0.0 && x >= lo as f64 && x < (hi + 1) as f64,
                 };
@@ -1185,7 +1195,7 @@ fn describe_path(path: &[usize]) -> String {
 /// rounded to `f32` as numpy would.
 pub(crate) fn to_ndarray(v: &Json) -> Result<NdArray, String> {
     match v {
-        Json::Int(_) | Json::Float(_) => Ok(NdArray {
+        Json::Int(_) | Json::UInt(_) | Json::Float(_) => Ok(NdArray {
             shape: Vec::new(),
             data: vec![Dtype::F64.element(v, &[])?],
         }),
@@ -1271,7 +1281,7 @@ fn flatten(
             describe_path(path),
             items.len()
         )),
-        Json::Int(_) | Json::Float(_) => Err(format!(
+        Json::Int(_) | Json::UInt(_) | Json::Float(_) => Err(format!(
             "ragged nested list: {} is a number, expected a list of {len} items",
             describe_path(path)
         )),
@@ -1355,6 +1365,7 @@ fn tricks_to_ndarray(obj: &Json, data: &Json) -> Result<NdArray, String> {
             .iter()
             .map(|d| match d {
                 Json::Int(n) => usize::try_from(*n).ok(),
+                Json::UInt(n) => usize::try_from(*n).ok(),
                 _ => None,
             })
             .collect::<Option<Vec<usize>>>()
@@ -1390,7 +1401,7 @@ fn tricks_to_ndarray(obj: &Json, data: &Json) -> Result<NdArray, String> {
     };
     match data {
         Json::Str(text) => decode_compact(obj, text, dtype, shape, c_order),
-        Json::Int(_) | Json::Float(_) | Json::Array(_) | Json::Floats(_) => {
+        Json::Int(_) | Json::UInt(_) | Json::Float(_) | Json::Array(_) | Json::Floats(_) => {
             let array = nested_to_ndarray(data, dtype)?;
             if array.shape == shape {
                 return Ok(array);
@@ -1999,9 +2010,11 @@ mod tests {
         assert_eq!(parse("-7"), Ok(Json::Int(-7)));
         assert_eq!(parse("9223372036854775807"), Ok(Json::Int(i64::MAX)));
         assert_eq!(parse("-9223372036854775808"), Ok(Json::Int(i64::MIN)));
+        assert_eq!(parse("9223372036854775808"), Ok(Json::UInt(1 << 63)));
+        assert_eq!(parse("18446744073709551615"), Ok(Json::UInt(u64::MAX)));
         assert_eq!(
-            parse("9223372036854775808"),
-            Ok(Json::Float(9223372036854775808.0))
+            parse("18446744073709551616"),
+            Ok(Json::Float(18446744073709551616.0))
         );
         assert_eq!(parse("1.0"), Ok(Json::Float(1.0)));
         assert_eq!(parse("1E5"), Ok(Json::Float(1e5)));
@@ -2388,7 +2401,16 @@ mod tests {
             nd_err(r#"{"__ndarray__": [1.5], "dtype": "int64", "shape": [1]}"#),
             "element [0] is 1.5, which is not a valid int64 value"
         );
-        // uint64 values past i64::MAX parse as floats; integral ones in range are fine.
+        // uint64 values past i64::MAX parse exactly, up to 2^64 - 1 as json_tricks accepts
+        assert_eq!(
+            nd(r#"{"__ndarray__": [18446744073709551615, 0], "dtype": "uint64", "shape": [2]}"#)
+                .map(|a| a.data),
+            Ok(vec![18446744073709551615u64 as f64, 0.0])
+        );
+        assert_eq!(
+            nd_err(r#"{"__ndarray__": [18446744073709551615], "dtype": "int64", "shape": [1]}"#),
+            "element [0] is 18446744073709551615, which is not a valid int64 value"
+        );
         assert_eq!(
             nd(r#"{"__ndarray__": [9223372036854777856], "dtype": "uint64", "shape": [1]}"#)
                 .map(|a| a.data),
