@@ -457,7 +457,7 @@ impl Parser<'_> {
         literal
             .parse::<f64>()
             .map(Json::Float)
-            .map_err(|e| self.error_at(start, &format!("invalid number {literal:?} ({e})")))
+            .map_err(|e| self.error_at(start, &format!("invalid number {} ({e})", quote_str(literal))))
     }
 
     /// Reads 4 hex digits of a `\u` escape at the cursor.
@@ -702,6 +702,23 @@ pub(crate) fn prefix(v: &Json, limit: usize) -> (String, bool) {
     };
     let more = write_value(&mut p, v).is_err();
     (p.text, more)
+}
+
+/// How much of an offending value an error message quotes.
+const QUOTE_LIMIT: usize = 80;
+
+/// `v` as JSON for an error message: up to [`QUOTE_LIMIT`] bytes, then `…`, so that one bad
+/// value (a megabyte string) cannot make a megabyte error line.
+pub(crate) fn quote(v: &Json) -> String {
+    match prefix(v, QUOTE_LIMIT) {
+        (text, true) => format!("{text}…"),
+        (text, false) => text,
+    }
+}
+
+/// [`quote`] for a piece of the input text (a malformed number, a dtype's name).
+fn quote_str(s: &str) -> String {
+    quote(&Json::Str(s.to_owned()))
 }
 
 /// A sink that keeps the first `limit` bytes and then refuses, which stops the writer.
@@ -1136,7 +1153,7 @@ impl Dtype {
                     Err(format!(
                         "{} is {}, which is not a valid {} value",
                         describe_path(path),
-                        to_string(v),
+                        quote(v),
                         self.name()
                     ))
                 }
@@ -1350,7 +1367,10 @@ fn flatten_packed(
 fn tricks_to_ndarray(obj: &Json, data: &Json) -> Result<NdArray, String> {
     let dtype = match obj.get("dtype") {
         Some(Json::Str(name)) => Dtype::from_name(name).ok_or_else(|| {
-            format!("unsupported ndarray dtype {name:?} (supported: {DTYPE_NAMES})")
+            format!(
+                "unsupported ndarray dtype {} (supported: {DTYPE_NAMES})",
+                quote_str(name)
+            )
         })?,
         Some(other) => {
             return Err(format!(
@@ -1372,7 +1392,7 @@ fn tricks_to_ndarray(obj: &Json, data: &Json) -> Result<NdArray, String> {
             .ok_or_else(|| {
                 format!(
                     "ndarray \"shape\" must hold non-negative integers, found {}",
-                    to_string(&Json::Array(dims.clone()))
+                    quote(&Json::Array(dims.clone()))
                 )
             })?,
         Some(other) => {
@@ -1450,7 +1470,7 @@ fn decode_compact(
         Some(other) => {
             return Err(format!(
                 "unsupported ndarray \"endian\" {} (expected \"little\" or \"big\")",
-                to_string(other)
+                quote(other)
             ));
         }
     };
@@ -1913,6 +1933,25 @@ mod tests {
         }
         assert!(checked > 100_000, "{checked}");
         assert!(ties > 100, "{ties} ties among {checked}: the tie path is exercised");
+    }
+
+    #[test]
+    fn error_lines_quote_at_most_80_bytes_of_an_offending_value() {
+        let long = "d".repeat(10_000);
+        let e = nd_err(&format!(r#"{{"__ndarray__": [1], "dtype": "{long}", "shape": [1]}}"#));
+        assert!(e.starts_with("unsupported ndarray dtype \"ddd"), "{e}");
+        assert!(e.contains("ddd…"), "{e}");
+        assert!(e.len() < 250, "{} bytes: {e}", e.len());
+        let e = nd_err(&format!(r#"{{"__ndarray__": [1], "dtype": "float64", "shape": ["{long}"]}}"#));
+        assert!(e.ends_with("…"), "{e}");
+        assert!(e.len() < 200, "{} bytes", e.len());
+        let e = nd_err(&format!(
+            r#"{{"__ndarray__": "b64:AAAAAAAA8D8=", "dtype": "float64", "shape": [1], "endian": "{long}"}}"#
+        ));
+        assert!(e.starts_with("unsupported ndarray \"endian\" \"ddd"), "{e}");
+        assert!(e.len() < 250, "{} bytes: {e}", e.len());
+        // short values are quoted whole
+        assert_eq!(quote(&Json::from("little-ish")), "\"little-ish\"");
     }
 
     /// Asserts that `x` is written and read back to the very same bits.
