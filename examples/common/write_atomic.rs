@@ -26,11 +26,9 @@ pub fn write_atomic_with(
     let name = path
         .file_name()
         .ok_or_else(|| format!("{}: not a file path", path.display()))?;
-    let tmp = dir.join(format!(
-        ".{}.tmp{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
+    let prefix = format!(".{}.tmp", name.to_string_lossy());
+    remove_stale(&dir, &prefix);
+    let tmp = dir.join(format!("{prefix}{}", std::process::id()));
     let result = (|| {
         let mut f = BufWriter::with_capacity(1 << 16, fs::File::create(&tmp)?);
         write(&mut f)?;
@@ -42,4 +40,30 @@ pub fn write_atomic_with(
         let _ = fs::remove_file(&tmp);
         format!("cannot write {}: {e}", path.display())
     })
+}
+
+/// Removes the temporary files `<prefix><pid>` that runs killed mid-write left in `dir`
+/// (SIGINT, SIGTERM and SIGKILL end a process without its cleanup), skipping those of
+/// processes still running. A process is known to be gone where `/proc/<pid>` can tell
+/// (Linux); elsewhere nothing is removed.
+fn remove_stale(dir: &Path, prefix: &str) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(prefix))
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
 }

@@ -212,9 +212,22 @@ fn main() -> ExitCode {
                 ExitCode::SUCCESS
             }
             Err(e) => {
-                eprintln!("error: {e}");
+                eprintln!("{}", failure_line(&e, &out));
                 ExitCode::FAILURE
             }
         },
+    }
+}
+
+/// The error line of a failed run: the error, and, when `out` holds an answer from an earlier
+/// run, that it was left as it was (a failed run never deletes or overwrites it).
+fn failure_line(error: &str, out: &Path) -> String {
+    if out.exists() {
+        format!(
+            "error: {error} ({} from an earlier run was left untouched)",
+            out.display()
+        )
+    } else {
+        format!("error: {error}")
     }
 }

@@ -14,7 +14,7 @@ use nalgebra::{DMatrix, DVector, Matrix2x4, Matrix4x3, Vector2, Vector3, Vector4
 
 use super::answer::{self, Entry1, Entry2, KEYS, NetGrads};
 use super::json::{self, Json, ndarray_json};
-use super::{Command, USAGE, data_dir, parse_args, run};
+use super::{Command, USAGE, data_dir, failure_line, parse_args, run};
 
 /// The shipped sample inputs (`examples/data/`), as text.
 const INPUTS1: &str = include_str!("../data/inputs1.json");
@@ -854,6 +854,7 @@ fn assert_rejected(
     assert!(!err.contains('\n'), "{case}: one line");
     assert!(!out.exists(), "{case}: no output file created");
     assert_eq!(dir.listing(), before, "{case}: no file left behind");
+    assert_eq!(failure_line(&err, &out), format!("error: {want}"), "{case}");
 
     fs::write(&out, PREVIOUS).unwrap();
     let before = dir.listing();
@@ -865,6 +866,14 @@ fn assert_rejected(
         "{case}: the existing output is untouched"
     );
     assert_eq!(dir.listing(), before, "{case}: no file left behind");
+    assert_eq!(
+        failure_line(&again, &out),
+        format!(
+            "error: {want} ({} from an earlier run was left untouched)",
+            out.display()
+        ),
+        "{case}: the error line says so"
+    );
     err
 }
 
@@ -1488,4 +1497,32 @@ fn a_large_batched_input_parses_packed_and_its_blocks_sum_to_the_columns_gradien
     let gx = json::to_ndarray(&net.as_array().unwrap()[0]).unwrap();
     assert_eq!(gx.shape, [3, n]);
     assert_eq!(gx.data[n - 1], g.x[n - 1][0], "row 0, last column");
+}
+
+#[test]
+fn a_temporary_file_left_by_a_killed_run_is_removed_by_the_next_run() {
+    // A run killed mid-write (SIGINT, SIGTERM) leaves `.answer.json.tmp<pid>`; the next run
+    // removes those of processes that are gone, and keeps a live process's.
+    let dir = TempDir::new("stale-temp");
+    let out = dir.join("answer.json");
+    let dead = dir.join(".answer.json.tmp999999999"); // past any pid_max
+    let live = dir.join(".answer.json.tmp1"); // init, always running
+    let other = dir.join(".other.json.tmp999999999"); // another output's: not ours
+    for f in [&dead, &live, &other] {
+        fs::write(f, "partial").unwrap();
+    }
+    run(
+        &data_dir().join("inputs1.json"),
+        &data_dir().join("inputs2.json"),
+        &out,
+    )
+    .unwrap();
+    assert!(out.exists());
+    assert!(!dead.exists(), "the dead run's temporary file is removed");
+    assert!(live.exists(), "a live process's is kept");
+    assert!(other.exists(), "another output's is not touched");
+    assert_eq!(
+        dir.listing(),
+        [".answer.json.tmp1", ".other.json.tmp999999999", "answer.json"]
+    );
 }
