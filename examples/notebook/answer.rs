@@ -366,15 +366,12 @@ pub(crate) fn compute(inputs1: &[Entry1], inputs2: &[Entry2]) -> Json {
         .iter()
         .enumerate()
         .map(|(k, key)| {
-            let column = cells.iter().map(|c| Json::Float(c[k])).collect();
-            (key.to_string(), Json::Array(column))
+            let column: Vec<f64> = cells.iter().map(|c| c[k]).collect();
+            (key.to_string(), json::floats(&[column.len()], column))
         })
         .collect();
-    let graph = inputs1
-        .iter()
-        .map(|e| Json::Array(graph_grads(e).iter().map(|&g| Json::Float(g)).collect()))
-        .collect();
-    answer.push(("graph".into(), Json::Array(graph)));
+    let graph: Vec<f64> = inputs1.iter().flat_map(graph_grads).collect();
+    answer.push(("graph".into(), json::floats(&[inputs1.len(), 6], graph)));
     let net = inputs2
         .iter()
         .map(|e| net_json(e, &two_layer_net(e)))
@@ -441,15 +438,17 @@ pub(crate) fn summary(answer: &Json) -> String {
     let mut s = String::new();
     if let Json::Object(pairs) = answer {
         for (key, v) in pairs {
-            if let Json::Array(items) = v {
-                let first = items.first().map_or("-".to_string(), |f| {
-                    match json::prefix(f, 100) {
-                        (text, true) => format!("{text}…"),
-                        (text, false) => text,
-                    }
-                });
-                let _ = writeln!(s, "{key:>13}: {:>3} entries, first {first}", items.len());
-            }
+            let preview = |f: &Json| match json::prefix(f, 100) {
+                (text, true) => format!("{text}…"),
+                (text, false) => text,
+            };
+            let (count, first) = match v {
+                Json::Array(items) => (items.len(), items.first().map(preview)),
+                Json::Floats(p) => (p.shape[0], Some(preview(&p.first()))),
+                _ => continue,
+            };
+            let first = first.unwrap_or_else(|| "-".to_string());
+            let _ = writeln!(s, "{key:>13}: {count:>3} entries, first {first}");
         }
     }
     s

@@ -71,7 +71,33 @@ pub(crate) struct Packed {
     pub(crate) data: Vec<f64>,
 }
 
+/// A list of floats of `shape` (row-major `data`): packed when it is big ([`PACK_MIN`]
+/// floats and no zero dimension), nested values otherwise. Written the same either way.
+pub(crate) fn floats(shape: &[usize], data: Vec<f64>) -> Json {
+    assert_eq!(shape.iter().product::<usize>(), data.len(), "floats: shape {shape:?}");
+    if data.len() >= PACK_MIN && !shape.is_empty() && !shape.contains(&0) {
+        Json::Floats(Packed {
+            shape: shape.to_vec(),
+            data,
+        })
+    } else {
+        nest(shape, &data)
+    }
+}
+
 impl Packed {
+    /// The first item: a float, or the first of the nested lists.
+    pub(crate) fn first(&self) -> Json {
+        let stride = self.data.len() / self.shape[0];
+        match self.shape[1..] {
+            [] => Json::Float(self.data[0]),
+            ref inner => Json::Floats(Packed {
+                shape: inner.to_vec(),
+                data: self.data[..stride].to_vec(),
+            }),
+        }
+    }
+
     /// Whether `items` are these nested lists, value for value.
     fn equals(&self, items: &[Json]) -> bool {
         let (len, inner) = (self.shape[0], &self.shape[1..]);
@@ -130,6 +156,18 @@ impl Json {
         match self {
             Json::Array(items) => Some(items),
             _ => None,
+        }
+    }
+
+    /// The value with packed lists ([`Json::Floats`]) written out as lists of values.
+    pub(crate) fn to_tree(&self) -> Json {
+        match self {
+            Json::Floats(p) => nest(&p.shape, &p.data),
+            Json::Array(items) => Json::Array(items.iter().map(Json::to_tree).collect()),
+            Json::Object(pairs) => {
+                Json::Object(pairs.iter().map(|(k, v)| (k.clone(), v.to_tree())).collect())
+            }
+            other => other.clone(),
         }
     }
 
@@ -1597,13 +1635,10 @@ pub(crate) fn ndarray_json(shape: &[usize], data_row_major: &[f64]) -> Json {
         "ndarray_json: {} values for shape {shape:?}",
         data_row_major.len()
     );
-    let nested = if count >= PACK_MIN && !shape.contains(&0) {
-        Json::Floats(Packed {
-            shape: shape.to_vec(),
-            data: data_row_major.to_vec(),
-        })
+    let nested = if shape.is_empty() {
+        Json::Float(data_row_major[0])
     } else {
-        nest(shape, data_row_major)
+        floats(shape, data_row_major.to_vec())
     };
     let mut pairs = vec![
         ("__ndarray__".to_owned(), nested),

@@ -91,12 +91,12 @@ fn num(v: &Json) -> f64 {
     }
 }
 
-/// The list under `key` of an answer object.
-fn list<'a>(answer: &'a Json, key: &str) -> &'a [Json] {
-    answer
-        .get(key)
-        .and_then(Json::as_array)
-        .unwrap_or_else(|| panic!("answer has no list under {key:?}"))
+/// The list under `key` of an answer object, as values (a packed list unpacked).
+fn list(answer: &Json, key: &str) -> Vec<Json> {
+    match answer.get(key).map(Json::to_tree) {
+        Some(Json::Array(items)) => items,
+        _ => panic!("answer has no list under {key:?}"),
+    }
 }
 
 /// The numbers of a scalar-cell column (`init` … `exp`) of an answer.
