@@ -454,7 +454,50 @@ pub(crate) fn summary(answer: &Json) -> String {
     s
 }
 
-/// Reads a whole input file, naming it in the error.
+/// The largest input file read: 2 GiB (a batched entry of 4·10⁸ floats in compact form).
+pub(crate) const MAX_INPUT: u64 = 1 << 31;
+
+/// What a run needs per byte of input at most, measured: 6× for a batch of nested floats
+/// (32.6 MB in, 194 MB peak), 3.4× in compact form, 25× for `inputs1`'s small objects (3.7 MB
+/// in, 92 MB peak) — so 32, reserved once before reading, so that a machine without that
+/// much memory gets an error line instead of an abort halfway.
+pub(crate) const MEMORY_PER_INPUT_BYTE: u64 = 32;
+
+/// Reads a whole input file, naming it in the error; refuses one past [`MAX_INPUT`], or one
+/// the process cannot hold ([`room_for_input`]).
 pub(crate) fn read(path: &Path) -> Result<String, String> {
-    fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+    let cannot = |e: std::io::Error| format!("cannot read {}: {e}", path.display());
+    let mut file = fs::File::open(path).map_err(cannot)?;
+    let len = file.metadata().map_err(cannot)?.len();
+    if len > MAX_INPUT {
+        return Err(format!(
+            "{}: {len} bytes, more than the {MAX_INPUT} this example reads",
+            path.display()
+        ));
+    }
+    room_for_input(len).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut text = String::new();
+    text.try_reserve_exact(len as usize)
+        .map_err(|_| format!("{}: cannot allocate {len} bytes to read it", path.display()))?;
+    std::io::Read::read_to_string(&mut file, &mut text).map_err(cannot)?;
+    Ok(text)
+}
+
+/// Whether the process can allocate what a run on `len` bytes of input needs
+/// ([`MEMORY_PER_INPUT_BYTE`] times `len`): one reservation, released at once. Where memory
+/// is committed lazily this only proves the address space (a `ulimit -v`, a 32-bit target);
+/// it is what turns an allocation failure into an error line.
+pub(crate) fn room_for_input(len: u64) -> Result<(), String> {
+    let need = len.saturating_mul(MEMORY_PER_INPUT_BYTE);
+    let fits = usize::try_from(need)
+        .ok()
+        .is_some_and(|n| Vec::<u8>::new().try_reserve_exact(n).is_ok());
+    if fits {
+        Ok(())
+    } else {
+        Err(format!(
+            "cannot allocate the {need} bytes a run on {len} bytes of input needs \
+             ({MEMORY_PER_INPUT_BYTE} per byte of input)"
+        ))
+    }
 }

@@ -160,6 +160,7 @@ impl Json {
     }
 
     /// The value with packed lists ([`Json::Floats`]) written out as lists of values.
+    #[cfg(test)]
     pub(crate) fn to_tree(&self) -> Json {
         match self {
             Json::Floats(p) => nest(&p.shape, &p.data),

@@ -1526,3 +1526,28 @@ fn a_temporary_file_left_by_a_killed_run_is_removed_by_the_next_run() {
         [".answer.json.tmp1", ".other.json.tmp999999999", "answer.json"]
     );
 }
+
+#[test]
+fn an_input_the_process_cannot_hold_is_an_error_line_not_an_abort() {
+    // the probe reservation fails for a size no allocator grants (past isize::MAX)
+    let e = answer::room_for_input(1 << 60).unwrap_err();
+    assert!(e.starts_with("cannot allocate the "), "{e}");
+    assert!(answer::room_for_input(1 << 20).is_ok());
+    // a file past the limit is refused before it is read: a sparse file of 2 GiB + 1 byte
+    let dir = TempDir::new("too-big");
+    let big = dir.join("inputs2.json");
+    let f = fs::File::create(&big).unwrap();
+    f.set_len(answer::MAX_INPUT + 1).unwrap();
+    let out = dir.join("answer.json");
+    let err = run(&data_dir().join("inputs1.json"), &big, &out).unwrap_err();
+    assert_eq!(
+        err,
+        format!(
+            "{}: {} bytes, more than the {} this example reads",
+            big.display(),
+            answer::MAX_INPUT + 1,
+            answer::MAX_INPUT
+        )
+    );
+    assert!(!out.exists());
+}
