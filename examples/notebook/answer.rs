@@ -251,7 +251,7 @@ pub(crate) const BLOCK: usize = 4096;
 pub(crate) fn two_layer_net(e: &Entry2) -> NetGrads {
     let mut tape = Tape::<f64>::new();
     let mut x = Vec::with_capacity(e.x.len());
-    let mut total: Option<(Matrix4x3<f64>, Matrix2x4<f64>, Vector4<f64>, Vector2<f64>)> = None;
+    let mut total: Option<ParamGrads> = None;
     for block in e.x.chunks(BLOCK) {
         tape.clear();
         let g = block_grads(&tape, e, block, &mut x);
@@ -264,6 +264,9 @@ pub(crate) fn two_layer_net(e: &Entry2) -> NetGrads {
     NetGrads { x, w1, w2, b1, b2 }
 }
 
+/// The gradients of `W1`, `W2`, `b1`, `b2`.
+type ParamGrads = (Matrix4x3<f64>, Matrix2x4<f64>, Vector4<f64>, Vector2<f64>);
+
 /// One block of [`two_layer_net`] on `tape`: appends its columns' gradients to `x` and
 /// returns the parameters' gradients over the block.
 fn block_grads(
@@ -271,7 +274,7 @@ fn block_grads(
     e: &Entry2,
     columns: &[Vector3<f64>],
     x: &mut Vec<Vector3<f64>>,
-) -> (Matrix4x3<f64>, Matrix2x4<f64>, Vector4<f64>, Vector2<f64>) {
+) -> ParamGrads {
     let params = (
         tape.var(e.w1),
         tape.var(e.w2),

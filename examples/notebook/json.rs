@@ -1,16 +1,26 @@
-//! JSON as Python's `json_tricks` reads and writes it, by hand in std Rust.
+//! JSON as Python's `json_tricks` reads and writes it.
 //!
 //! The notebook example reads `inputs1.json`/`inputs2.json` written by
 //! `json_tricks.dump` and writes its answer in the same format. The format is
 //! described in `shared/formats/notebook-json.md` ("the format doc" below).
 //!
-//! - [`Json`] is the value model (objects keep insertion order).
+//! - [`Json`] is the value model (objects keep insertion order); big lists of floats are
+//!   packed ([`Json::Floats`]: 8 bytes a number, so memory follows the input's size).
 //! - [`parse`] is a strict RFC 8259 parser that also accepts `NaN`, `Infinity`
 //!   and `-Infinity` (what `json_tricks.dump(..., allow_nan=True)` writes).
-//! - [`to_string`] writes exactly what Python's `json.dumps` writes: one line,
-//!   `", "` and `": "` separators, `\uXXXX` for non-ASCII, floats as `repr(float)`.
+//! - [`to_string`] / [`write_json`] write exactly what Python's `json.dumps` writes: one
+//!   line, `", "` and `": "` separators, `\uXXXX` for non-ASCII, floats as `repr(float)`;
+//!   `write_json` streams into a file.
 //! - [`to_ndarray`] decodes numbers, nested lists and json_tricks
 //!   ndarray objects (nested or `"b64:"` compact); [`ndarray_json`] encodes one.
+//!
+//! **What is by hand, and why.** Base64 is the `base64` crate's. The parser is ours:
+//! serde_json refuses `NaN` and `Infinity` (the crates that patch them over read them as 0),
+//! a pre-pass rewriting them would need a lexer of its own, and its value tree is a 32-byte
+//! `Value` per number, where this parser packs float lists as it reads them. The writer is
+//! ours: serde_json's formatter writes `,`/`:` separators, raw UTF-8 and Rust's float
+//! digits, and Python's `repr` differs from both std's and `ryu`'s digits on exact ties
+//! (see [`shortest_digits`]).
 
 use std::fmt::{self, Write};
 
@@ -74,7 +84,11 @@ pub(crate) struct Packed {
 /// A list of floats of `shape` (row-major `data`): packed when it is big ([`PACK_MIN`]
 /// floats and no zero dimension), nested values otherwise. Written the same either way.
 pub(crate) fn floats(shape: &[usize], data: Vec<f64>) -> Json {
-    assert_eq!(shape.iter().product::<usize>(), data.len(), "floats: shape {shape:?}");
+    assert_eq!(
+        shape.iter().product::<usize>(),
+        data.len(),
+        "floats: shape {shape:?}"
+    );
     if data.len() >= PACK_MIN && !shape.is_empty() && !shape.contains(&0) {
         Json::Floats(Packed {
             shape: shape.to_vec(),
@@ -165,9 +179,12 @@ impl Json {
         match self {
             Json::Floats(p) => nest(&p.shape, &p.data),
             Json::Array(items) => Json::Array(items.iter().map(Json::to_tree).collect()),
-            Json::Object(pairs) => {
-                Json::Object(pairs.iter().map(|(k, v)| (k.clone(), v.to_tree())).collect())
-            }
+            Json::Object(pairs) => Json::Object(
+                pairs
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.to_tree()))
+                    .collect(),
+            ),
             other => other.clone(),
         }
     }
@@ -493,10 +510,12 @@ impl Parser<'_> {
         if !is_float && let Ok(u) = literal.parse::<u64>() {
             return Ok(Json::UInt(u));
         }
-        literal
-            .parse::<f64>()
-            .map(Json::Float)
-            .map_err(|e| self.error_at(start, &format!("invalid number {} ({e})", quote_str(literal))))
+        literal.parse::<f64>().map(Json::Float).map_err(|e| {
+            self.error_at(
+                start,
+                &format!("invalid number {} ({e})", quote_str(literal)),
+            )
+        })
     }
 
     /// Reads 4 hex digits of a `\u` escape at the cursor.
@@ -996,7 +1015,7 @@ fn shortest_digits(x: f64) -> (Digits, i32) {
         digits.len += 1;
     }
     let last = digits.bytes[digits.len - 1];
-    if last % 2 == 0 {
+    if last.is_multiple_of(2) {
         return (digits, exponent);
     }
     // Both neighbours keep n digits: the last digit is odd, so 1..=9 ± 1 stays in 0..=9.
@@ -1568,58 +1587,39 @@ fn fortran_to_row_major(shape: &[usize], fortran: &[f64]) -> Vec<f64> {
 }
 
 /// Decodes standard base64 (RFC 4648 alphabet `A–Z a–z 0–9 + /`, `=` padding
-/// required), as Python's `base64.standard_b64encode` writes it.
+/// required), as Python's `base64.standard_b64encode` writes it, with the `base64` crate;
+/// only the error messages are ours (they name the offset, as the parser's do).
 fn base64_decode(text: &str) -> Result<Vec<u8>, String> {
-    let bytes = text.as_bytes();
-    if !bytes.len().is_multiple_of(4) {
-        return Err(format!(
-            "invalid base64 in \"__ndarray__\": length {} is not a multiple of 4 (truncated or unpadded?)",
-            bytes.len()
-        ));
+    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+    use base64::{DecodeError, Engine as _, alphabet};
+    // Python's decoder ignores the unused low bits of the last symbol; json_tricks' own
+    // encoder never sets them, so allowing them only accepts what Python accepts
+    const PYTHON: GeneralPurpose = GeneralPurpose::new(
+        &alphabet::STANDARD,
+        GeneralPurposeConfig::new()
+            .with_decode_allow_trailing_bits(true)
+            .with_decode_padding_mode(DecodePaddingMode::RequireCanonical),
+    );
+    let invalid = |what: String| format!("invalid base64 in \"__ndarray__\": {what}");
+    if !text.len().is_multiple_of(4) {
+        return Err(invalid(format!(
+            "length {} is not a multiple of 4 (truncated or unpadded?)",
+            text.len()
+        )));
     }
-    let quads = bytes.len() / 4;
-    let mut out = Vec::with_capacity(quads * 3);
-    for (q, quad) in bytes.chunks_exact(4).enumerate() {
-        let mut sextets = [0u32; 4];
-        let mut padding = 0;
-        for (j, &b) in quad.iter().enumerate() {
-            let offset = 4 * q + j;
-            if b == b'=' {
-                if q + 1 != quads || j < 2 {
-                    return Err(format!(
-                        "invalid base64 in \"__ndarray__\": misplaced '=' padding at offset {offset}"
-                    ));
-                }
-                padding += 1;
-                continue;
-            }
-            if padding > 0 {
-                return Err(format!(
-                    "invalid base64 in \"__ndarray__\": data after '=' padding at offset {offset}"
-                ));
-            }
-            sextets[j] = match b {
-                b'A'..=b'Z' => u32::from(b - b'A'),
-                b'a'..=b'z' => u32::from(b - b'a') + 26,
-                b'0'..=b'9' => u32::from(b - b'0') + 52,
-                b'+' => 62,
-                b'/' => 63,
-                _ => {
-                    let shown = match text.get(offset..).and_then(|s| s.chars().next()) {
-                        Some(c) => format!("{c:?}"),
-                        None => format!("byte 0x{b:02x}"),
-                    };
-                    return Err(format!(
-                        "invalid base64 in \"__ndarray__\": character {shown} at offset {offset}"
-                    ));
-                }
-            };
+    PYTHON.decode(text).map_err(|e| match e {
+        DecodeError::InvalidByte(offset, b'=') | DecodeError::InvalidLastSymbol(offset, b'=') => {
+            invalid(format!("misplaced '=' padding at offset {offset}"))
         }
-        let group = (sextets[0] << 18) | (sextets[1] << 12) | (sextets[2] << 6) | sextets[3];
-        let group = group.to_be_bytes();
-        out.extend_from_slice(&group[1..4 - padding]);
-    }
-    Ok(out)
+        DecodeError::InvalidByte(offset, byte) | DecodeError::InvalidLastSymbol(offset, byte) => {
+            let shown = match text.get(offset..).and_then(|s| s.chars().next()) {
+                Some(c) => format!("{c:?}"),
+                None => format!("byte 0x{byte:02x}"),
+            };
+            invalid(format!("character {shown} at offset {offset}"))
+        }
+        other => invalid(other.to_string()),
+    })
 }
 
 /// Encodes a float64 array as json_tricks does:
@@ -1902,8 +1902,13 @@ mod tests {
                     continue;
                 }
                 let (exact, exact_exponent) = split_sci(&format!("{:.800e}", x.abs()));
-                let lower = if neighbour < last { &candidate } else { &digits };
-                if exact_exponent == exponent && exact.trim_end_matches('0') == format!("{lower}5") {
+                let lower = if neighbour < last {
+                    &candidate
+                } else {
+                    &digits
+                };
+                if exact_exponent == exponent && exact.trim_end_matches('0') == format!("{lower}5")
+                {
                     digits = candidate;
                     break;
                 }
@@ -1914,11 +1919,22 @@ mod tests {
         let sign = if x.is_sign_negative() { "-" } else { "" };
         let decpt = exponent + 1;
         if decpt <= -4 || decpt > 16 {
-            let frac = if n > 1 { format!(".{}", &digits[1..]) } else { String::new() };
+            let frac = if n > 1 {
+                format!(".{}", &digits[1..])
+            } else {
+                String::new()
+            };
             let exp_sign = if exponent < 0 { '-' } else { '+' };
-            format!("{sign}{}{frac}e{exp_sign}{:02}", &digits[..1], exponent.unsigned_abs())
+            format!(
+                "{sign}{}{frac}e{exp_sign}{:02}",
+                &digits[..1],
+                exponent.unsigned_abs()
+            )
         } else if decpt <= 0 {
-            format!("{sign}0.{}{digits}", "0".repeat(decpt.unsigned_abs() as usize))
+            format!(
+                "{sign}0.{}{digits}",
+                "0".repeat(decpt.unsigned_abs() as usize)
+            )
         } else if decpt < n {
             let p = decpt as usize;
             format!("{sign}{}.{}", &digits[..p], &digits[p..])
@@ -1968,17 +1984,24 @@ mod tests {
             }
         }
         assert!(checked > 100_000, "{checked}");
-        assert!(ties > 100, "{ties} ties among {checked}: the tie path is exercised");
+        assert!(
+            ties > 100,
+            "{ties} ties among {checked}: the tie path is exercised"
+        );
     }
 
     #[test]
     fn error_lines_quote_at_most_80_bytes_of_an_offending_value() {
         let long = "d".repeat(10_000);
-        let e = nd_err(&format!(r#"{{"__ndarray__": [1], "dtype": "{long}", "shape": [1]}}"#));
+        let e = nd_err(&format!(
+            r#"{{"__ndarray__": [1], "dtype": "{long}", "shape": [1]}}"#
+        ));
         assert!(e.starts_with("unsupported ndarray dtype \"ddd"), "{e}");
         assert!(e.contains("ddd…"), "{e}");
         assert!(e.len() < 250, "{} bytes: {e}", e.len());
-        let e = nd_err(&format!(r#"{{"__ndarray__": [1], "dtype": "float64", "shape": ["{long}"]}}"#));
+        let e = nd_err(&format!(
+            r#"{{"__ndarray__": [1], "dtype": "float64", "shape": ["{long}"]}}"#
+        ));
         assert!(e.ends_with("…"), "{e}");
         assert!(e.len() < 200, "{} bytes", e.len());
         let e = nd_err(&format!(

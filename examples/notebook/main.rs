@@ -157,7 +157,9 @@ fn run(inputs1: &Path, inputs2: &Path, out: &Path) -> Result<(String, Vec<String
         };
         match json::write_json(&mut sink, &result) {
             Ok(()) => Ok(()),
-            Err(_) => Err(sink.error.unwrap_or_else(|| std::io::Error::other("formatting"))),
+            Err(_) => Err(sink
+                .error
+                .unwrap_or_else(|| std::io::Error::other("formatting"))),
         }
     })?;
     Ok((answer::summary(&result), answer::non_finite_report(&result)))

@@ -1452,8 +1452,14 @@ fn a_large_batched_input_parses_packed_and_its_blocks_sum_to_the_columns_gradien
     let array = |shape: &[usize], data: &[f64]| ndarray_json(shape, data);
     let entry = Json::Object(vec![
         ("x".to_owned(), array(&[3, n], &x)),
-        ("W1".to_owned(), array(&[4, 3], &e0.w1.transpose().as_slice().to_vec())),
-        ("W2".to_owned(), array(&[2, 4], &e0.w2.transpose().as_slice().to_vec())),
+        (
+            "W1".to_owned(),
+            array(&[4, 3], e0.w1.transpose().as_slice()),
+        ),
+        (
+            "W2".to_owned(),
+            array(&[2, 4], e0.w2.transpose().as_slice()),
+        ),
         ("b1".to_owned(), array(&[4, 1], e0.b1.as_slice())),
         ("b2".to_owned(), array(&[2, 1], e0.b2.as_slice())),
     ]);
@@ -1471,18 +1477,37 @@ fn a_large_batched_input_parses_packed_and_its_blocks_sum_to_the_columns_gradien
 
     // each column alone (one recording, one column): the same column gradient, and the
     // parameters' gradients summed over the columns
-    let mut sums = (Matrix4x3::zeros(), Matrix2x4::zeros(), Vector4::zeros(), Vector2::zeros());
+    let mut sums = (
+        Matrix4x3::zeros(),
+        Matrix2x4::zeros(),
+        Vector4::zeros(),
+        Vector2::zeros(),
+    );
     for (j, col) in e.x.iter().enumerate() {
-        let one = Entry2 { x: vec![*col], ..e.clone() };
+        let one = Entry2 {
+            x: vec![*col],
+            ..e.clone()
+        };
         let gj = answer::two_layer_net(&one);
         let scale = gj.x[0].amax().max(1e-300);
-        assert!((g.x[j] - gj.x[0]).amax() <= 4.0 * f64::EPSILON * scale, "column {j}");
-        sums = (sums.0 + gj.w1, sums.1 + gj.w2, sums.2 + gj.b1, sums.3 + gj.b2);
+        assert!(
+            (g.x[j] - gj.x[0]).amax() <= 4.0 * f64::EPSILON * scale,
+            "column {j}"
+        );
+        sums = (
+            sums.0 + gj.w1,
+            sums.1 + gj.w2,
+            sums.2 + gj.b1,
+            sums.3 + gj.b2,
+        );
     }
     // summation orders differ (blocks, then columns in one sum): agreement to rounding
     let close = |a: &[f64], b: &[f64], what: &str| {
         for (p, q) in a.iter().zip(b) {
-            assert!((p - q).abs() <= 1e-10 * q.abs().max(1.0), "{what}: {p} vs {q}");
+            assert!(
+                (p - q).abs() <= 1e-10 * q.abs().max(1.0),
+                "{what}: {p} vs {q}"
+            );
         }
     };
     close(g.w1.as_slice(), sums.0.as_slice(), "W1");
@@ -1523,7 +1548,11 @@ fn a_temporary_file_left_by_a_killed_run_is_removed_by_the_next_run() {
     assert!(other.exists(), "another output's is not touched");
     assert_eq!(
         dir.listing(),
-        [".answer.json.tmp1", ".other.json.tmp999999999", "answer.json"]
+        [
+            ".answer.json.tmp1",
+            ".other.json.tmp999999999",
+            "answer.json"
+        ]
     );
 }
 
