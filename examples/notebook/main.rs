@@ -9,8 +9,18 @@
 //! With no arguments it reads the sample inputs shipped in `examples/data/` (made by
 //! `samples.rs`; regenerate them with `--write-samples examples/data`) and writes
 //! `answer.json` in the working directory. Bad input exits with status 1 and one line naming
-//! the file, the entry and the key; the output file is written through a temporary file and a
-//! rename, so it is never left half-written or stale.
+//! the file, the entry and the key (an offending value quoted up to 80 bytes); the output
+//! file is written through a temporary file and a rename, so it is never left half-written
+//! or stale, an answer from an earlier run is left untouched when a run fails (the error line
+//! says so), and a temporary file that a killed run (SIGINT, SIGTERM) left behind is removed
+//! by the next run.
+//!
+//! **Size.** Inputs up to 2 GiB; before reading one, a run reserves 32 times its size once
+//! (the most a run needs per byte of input, measured: `docs/benchmarks.md`, "Issue 18"), so
+//! that a machine or `ulimit` without that much memory gets an error line instead of an abort
+//! halfway. Big float lists are held packed, the answer is streamed to the file and a batch
+//! is differentiated in blocks of 4,096 columns: memory follows the input (6× for a batch of
+//! nested floats, 3.4× in compact form).
 
 mod answer;
 mod json;
