@@ -146,7 +146,10 @@ impl<T: Scalar> Tape<T> {
     }
 
     /// The first op that did not fit on this [fixed](Tape::fixed) tape since it was made or
-    /// [cleared](Tape::clear), with [`OnFull::Error`]; `None` for every other tape.
+    /// [cleared](Tape::clear), with [`OnFull::Error`]; `None` for every other tape. From
+    /// then until `clear`, [`len`](Tape::len) and [`scalars`](Tape::scalars) report the
+    /// whole capacity (the room is counted as used), [`CapacityError::recorded`] what had
+    /// fitted; a tensor recorded past the room has no gradient (`wrt` gives zeros for it).
     ///
     /// # Examples
     ///
