@@ -1,8 +1,9 @@
 //! shapegrad on a target without an operating system: this crate is `#![no_std]` and brings
 //! its own panic handler, so it does not build if any crate it links (shapegrad, nalgebra,
 //! num-traits, approx, libm, …) links `std`: rustc then reports a duplicate `panic_impl` lang
-//! item. `.ci/run` builds it on its own (`cargo build -p shapegrad-no-std`), so that no other
-//! package of the workspace turns shapegrad's `std` feature on.
+//! item. It is a workspace of its own (the root excludes it), so that no other package turns
+//! shapegrad's `std` feature on; `.ci/run` builds it with
+//! `cargo rustc --manifest-path examples/no_std/Cargo.toml -- -C panic=abort`.
 //!
 //! The tape needs a heap (`alloc`). Firmware brings its own global allocator (e.g. the
 //! `embedded-alloc` crate); this crate has a minimal bump allocator over a static arena, the
