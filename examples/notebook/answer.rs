@@ -354,9 +354,9 @@ fn net_json(e: &Entry2, g: &NetGrads) -> Json {
         (vec![3], &[4], &[2])
     };
     Json::Array(vec![
-        json::ndarray_json(&x_shape, &x_data),
-        json::ndarray_json(&[4, 3], &row_major(&g.w1)),
-        json::ndarray_json(&[2, 4], &row_major(&g.w2)),
+        json::ndarray_json(&x_shape, x_data),
+        json::ndarray_json(&[4, 3], row_major(&g.w1)),
+        json::ndarray_json(&[2, 4], row_major(&g.w2)),
         json::ndarray_json(b1_shape, g.b1.as_slice()),
         json::ndarray_json(b2_shape, g.b2.as_slice()),
     ])
@@ -390,12 +390,7 @@ fn non_finite(v: &Json, path: &mut String, out: &mut Vec<(String, f64)>) {
         Json::Floats(p) => {
             for (i, &x) in p.data.iter().enumerate().filter(|(_, x)| !x.is_finite()) {
                 let len = path.len();
-                let (mut rest, mut index) = (i, Vec::with_capacity(p.shape.len()));
-                for &d in p.shape.iter().rev() {
-                    index.push(rest % d);
-                    rest /= d;
-                }
-                for k in index.iter().rev() {
+                for k in p.index(i) {
                     let _ = write!(path, "[{k}]");
                 }
                 out.push((path.clone(), x));

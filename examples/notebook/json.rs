@@ -100,6 +100,16 @@ pub(crate) fn floats(shape: &[usize], data: Vec<f64>) -> Json {
 }
 
 impl Packed {
+    /// The index (one entry per dimension) of the `i`-th float of `data`.
+    pub(crate) fn index(&self, mut i: usize) -> Vec<usize> {
+        let mut index = vec![0; self.shape.len()];
+        for (k, &d) in index.iter_mut().zip(&self.shape).rev() {
+            *k = i % d;
+            i /= d;
+        }
+        index
+    }
+
     /// The first item: a float, or the first of the nested lists.
     pub(crate) fn first(&self) -> Json {
         let stride = self.data.len() / self.shape[0];
@@ -1405,15 +1415,9 @@ fn flatten_packed(
         match dtype.element(&Json::Float(x), &[]) {
             Ok(v) => out.push(v),
             Err(_) => {
-                // the element's own path, built only for the message
+                // the element's own path (`p.shape` is `shape` here), built only for the message
                 let mut at = path.clone();
-                let mut rest = i;
-                let mut tail = Vec::with_capacity(shape.len());
-                for &d in shape.iter().rev() {
-                    tail.push(rest % d);
-                    rest /= d;
-                }
-                at.extend(tail.iter().rev());
+                at.extend(p.index(i));
                 return dtype.element(&Json::Float(x), &at).map(|_| ());
             }
         }
@@ -1628,7 +1632,8 @@ fn base64_decode(text: &str) -> Result<Vec<u8>, String> {
 ///
 /// # Panics
 /// If `data_row_major.len()` is not the product of `shape`.
-pub(crate) fn ndarray_json(shape: &[usize], data_row_major: &[f64]) -> Json {
+pub(crate) fn ndarray_json(shape: &[usize], data_row_major: impl Into<Vec<f64>>) -> Json {
+    let data_row_major: Vec<f64> = data_row_major.into();
     let count: usize = shape.iter().product();
     assert_eq!(
         data_row_major.len(),
@@ -1639,7 +1644,7 @@ pub(crate) fn ndarray_json(shape: &[usize], data_row_major: &[f64]) -> Json {
     let nested = if shape.is_empty() {
         Json::Float(data_row_major[0])
     } else {
-        floats(shape, data_row_major.to_vec())
+        floats(shape, data_row_major)
     };
     let mut pairs = vec![
         ("__ndarray__".to_owned(), nested),
@@ -1775,24 +1780,24 @@ mod tests {
 
     #[test]
     fn ndarray_json_writes_the_doc_encodings() {
-        assert_eq!(to_string(&ndarray_json(&[2], &[1.5, -2.0])), DOC_1D);
-        assert_eq!(to_string(&ndarray_json(&[], &[4.0])), DOC_0D);
+        assert_eq!(to_string(&ndarray_json(&[2], [1.5, -2.0])), DOC_1D);
+        assert_eq!(to_string(&ndarray_json(&[], [4.0])), DOC_0D);
         let arange: Vec<f64> = (0..6).map(f64::from).collect();
-        assert_eq!(to_string(&ndarray_json(&[2, 3], &arange)), DOC_2D);
+        assert_eq!(to_string(&ndarray_json(&[2, 3], arange)), DOC_2D);
     }
 
     #[test]
     fn ndarray_json_handles_zero_sized_and_column_shapes() {
         assert_eq!(
-            to_string(&ndarray_json(&[2, 0], &[])),
+            to_string(&ndarray_json(&[2, 0], [])),
             r#"{"__ndarray__": [[], []], "dtype": "float64", "shape": [2, 0], "Corder": true}"#
         );
         assert_eq!(
-            to_string(&ndarray_json(&[0], &[])),
+            to_string(&ndarray_json(&[0], [])),
             r#"{"__ndarray__": [], "dtype": "float64", "shape": [0]}"#
         );
         assert_eq!(
-            to_string(&ndarray_json(&[2, 1], &[0.5, -1.0])),
+            to_string(&ndarray_json(&[2, 1], [0.5, -1.0])),
             r#"{"__ndarray__": [[0.5], [-1.0]], "dtype": "float64", "shape": [2, 1], "Corder": true}"#
         );
         // And they decode back to the same shape and data.
@@ -1802,7 +1807,7 @@ mod tests {
             (vec![2, 1], vec![0.5, -1.0]),
             (vec![2, 2, 2], (0..8).map(f64::from).collect()),
         ] {
-            let decoded = to_ndarray(&ndarray_json(&shape, &data)).unwrap();
+            let decoded = to_ndarray(&ndarray_json(&shape, data.as_slice())).unwrap();
             assert_eq!((decoded.shape, decoded.data), (shape, data));
         }
     }
@@ -1810,7 +1815,7 @@ mod tests {
     #[test]
     #[should_panic(expected = "3 values for shape [2, 2]")]
     fn ndarray_json_panics_on_length_mismatch() {
-        ndarray_json(&[2, 2], &[1.0, 2.0, 3.0]);
+        ndarray_json(&[2, 2], [1.0, 2.0, 3.0]);
     }
 
     // --- Float repr ---

@@ -89,7 +89,7 @@ pub(crate) fn inputs1() -> Json {
 fn random_ndarray(rng: &mut SplitMix64, shape: &[usize]) -> Json {
     let count: usize = shape.iter().product();
     let data: Vec<f64> = (0..count).map(|_| round4(rng.uniform(-2.0, 2.0))).collect();
-    ndarray_json(shape, &data)
+    ndarray_json(shape, data)
 }
 
 /// One inputs2 entry with keys `x, W1, W2, b1, b2` (in that order) of the given shapes.

@@ -370,7 +370,7 @@ fn edit(text: &str, entry: usize, key: &str, value: Option<Json>) -> String {
 
 /// A float64 ndarray of `shape` filled with 0.5 (for shape errors, values don't matter).
 fn halves(shape: &[usize]) -> Json {
-    ndarray_json(shape, &vec![0.5; shape.iter().product()])
+    ndarray_json(shape, vec![0.5; shape.iter().product()])
 }
 
 /// Reads both sample files with the example's own readers.
