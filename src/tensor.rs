@@ -264,10 +264,8 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// ```
     #[track_caller]
     pub fn value(self) -> SMatrix<T, R, C> {
-        let mut m = SMatrix::<T, R, C>::zeros();
         self.tape
-            .with_values(self.off(), R * C, |v| m.as_mut_slice().copy_from_slice(v));
-        m
+            .with_values(self.off(), R * C, crate::gradients::matrix_from)
     }
 
     /// Calls `read` with the tensor's values as a column-major slice, without copying.

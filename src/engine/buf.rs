@@ -9,6 +9,7 @@
 
 use crate::Scalar;
 use crate::fixed::{FULL, Fixed, OnFull};
+use alloc::boxed::Box;
 use alloc::vec::Vec;
 
 use super::node::Node;
@@ -117,9 +118,9 @@ pub(crate) struct Buffers<T> {
     pub(crate) param_nodes: usize,
     pub(crate) param_scalars: usize,
     /// The pool's idle count of the adopted set (see `pool.rs`).
-    idle: u32,
+    idle: usize,
     /// A fixed tape's limits (`Tape::fixed`): its buffers never grow.
-    pub(crate) fixed: Option<Fixed<T>>,
+    pub(crate) fixed: Option<Box<Fixed<T>>>,
 }
 
 impl<T: Scalar> Buffers<T> {
@@ -144,13 +145,13 @@ impl<T: Scalar> Buffers<T> {
             OnFull::Error => alloc::vec![T::zero() / T::zero(); scalars],
             OnFull::Panic => Vec::new(),
         };
-        b.fixed = Some(Fixed {
+        b.fixed = Some(Box::new(Fixed {
             on_full,
             nodes,
             scalars,
             overflow: None,
             nan,
-        });
+        }));
         b
     }
 

@@ -86,14 +86,14 @@ static PROCESS_RESERVED: AtomicUsize = AtomicUsize::new(0);
 /// A kept buffer set: its size and how often in a row it came back barely used.
 trait Store {
     fn bytes(&self) -> usize;
-    fn idle(&mut self) -> &mut u32;
+    fn idle(&mut self) -> &mut usize;
 }
 
 impl<T> Store for TapeStore<T> {
     fn bytes(&self) -> usize {
         self.nodes.capacity() * size_of::<Node<T>>() + self.values.capacity() * size_of::<T>()
     }
-    fn idle(&mut self) -> &mut u32 {
+    fn idle(&mut self) -> &mut usize {
         &mut self.idle
     }
 }
@@ -102,15 +102,62 @@ impl<T> Store for GradStore<T> {
     fn bytes(&self) -> usize {
         self.data.capacity() * size_of::<T>() + self.reached.capacity()
     }
-    fn idle(&mut self) -> &mut u32 {
+    fn idle(&mut self) -> &mut usize {
         &mut self.idle
     }
 }
 
 /// One scalar type's kept sets, most recently returned last.
 struct TypePool<T> {
-    tapes: Vec<TapeStore<T>>,
-    grads: Vec<GradStore<T>>,
+    tapes: Slots<TapeStore<T>>,
+    grads: Slots<GradStore<T>>,
+}
+
+/// At most [`SLOTS`] kept sets, a stack in place: unlike a `Vec`, pushing has no growth call,
+/// so a set goes from registers into its slot instead of being staged on the stack around
+/// the call and copied again (that copy's wide loads missed store-to-load forwarding).
+struct Slots<S> {
+    items: [Option<S>; SLOTS],
+    len: usize,
+}
+
+impl<S> Slots<S> {
+    const fn new() -> Self {
+        Slots {
+            items: [const { None }; SLOTS],
+            len: 0,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The most recently pushed set.
+    #[inline(always)]
+    fn pop(&mut self) -> Option<S> {
+        self.len = self.len.checked_sub(1)?;
+        self.items[self.len].take()
+    }
+
+    /// Keeps `s` on top (there is a free slot: callers check `len() < SLOTS`).
+    #[inline(always)]
+    fn push(&mut self, s: S) {
+        self.items[self.len] = Some(s);
+        self.len += 1;
+    }
+
+    /// Takes the set in slot `k` out, the ones above it moving down.
+    fn remove(&mut self, k: usize) -> S {
+        let s = self.items[k].take().expect("a kept set");
+        self.items[k..self.len].rotate_left(1);
+        self.len -= 1;
+        s
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &S> {
+        self.items[..self.len].iter().flatten()
+    }
 }
 
 /// A thread's pools: `f64` and `f32` in fields of their own (no lookup), other scalar types
@@ -146,8 +193,8 @@ std::thread_local! {
 impl<T> TypePool<T> {
     const fn new() -> Self {
         TypePool {
-            tapes: Vec::new(),
-            grads: Vec::new(),
+            tapes: Slots::new(),
+            grads: Slots::new(),
         }
     }
 
@@ -193,7 +240,8 @@ impl Books<'_> {
 }
 
 /// Takes the most recently returned set.
-fn take<S: Store>(slots: &mut Vec<S>, books: Books<'_>) -> Option<S> {
+#[inline(always)]
+fn take<S: Store>(slots: &mut Slots<S>, books: Books<'_>) -> Option<S> {
     let s = slots.pop()?;
     *books.held -= s.bytes();
     Some(s)
@@ -202,10 +250,10 @@ fn take<S: Store>(slots: &mut Vec<S>, books: Books<'_>) -> Option<S> {
 /// Keeps `s` (which used `used` of its `room` elements) unless it has idled too long, or a
 /// limit would be passed even after freeing a smaller kept set.
 #[inline(always)]
-fn put<S: Store>(slots: &mut Vec<S>, books: Books<'_>, mut s: S, used: usize, room: usize) {
+fn put<S: Store>(slots: &mut Slots<S>, books: Books<'_>, mut s: S, used: usize, room: usize) {
     let idle = s.idle();
     *idle = if used < room / 8 { *idle + 1 } else { 0 };
-    let idled = *idle >= IDLE_LIMIT;
+    let idled = *idle >= IDLE_LIMIT as usize;
     let bytes = s.bytes();
     // the loop's case: a free slot, and room in the reservation (no atomic operation)
     if !idled && slots.len() < SLOTS && *books.held + bytes <= *books.reserved {
@@ -219,7 +267,7 @@ fn put<S: Store>(slots: &mut Vec<S>, books: Books<'_>, mut s: S, used: usize, ro
 /// [`put`] past its fast case: frees an idle set, makes room in full slots, reserves.
 #[cold]
 #[inline(never)]
-fn put_slow<S: Store>(slots: &mut Vec<S>, mut books: Books<'_>, s: S, bytes: usize, idled: bool) {
+fn put_slow<S: Store>(slots: &mut Slots<S>, mut books: Books<'_>, s: S, bytes: usize, idled: bool) {
     if idled || bytes == 0 {
         books.trim();
         return;
@@ -239,9 +287,6 @@ fn put_slow<S: Store>(slots: &mut Vec<S>, mut books: Books<'_>, s: S, bytes: usi
         *books.held -= smallest;
     }
     if books.admit(bytes) {
-        if slots.capacity() < SLOTS {
-            slots.reserve_exact(SLOTS - slots.len());
-        }
         slots.push(s);
     } else {
         books.trim();
@@ -284,22 +329,26 @@ fn with_pool<T: Scalar, R>(f: impl FnOnce(&mut TypePool<T>, Books<'_>) -> R) -> 
 }
 
 /// A kept tape buffer set, if the thread's pool has one.
+#[inline(always)]
 pub(crate) fn take_tape<T: Scalar>() -> Option<TapeStore<T>> {
     with_pool::<T, _>(|p, books| take(&mut p.tapes, books)).flatten()
 }
 
 /// Returns a tape's buffers, of which `used` values were recorded.
+#[inline(always)]
 pub(crate) fn put_tape<T: Scalar>(store: TapeStore<T>, used: usize) {
     let room = store.values.len();
     with_pool::<T, _>(|p, books| put(&mut p.tapes, books, store, used, room));
 }
 
 /// A kept gradient buffer set, if the thread's pool has one.
+#[inline(always)]
 pub(crate) fn take_grads<T: Scalar>() -> Option<GradStore<T>> {
     with_pool::<T, _>(|p, books| take(&mut p.grads, books)).flatten()
 }
 
 /// Returns a `Gradients`' buffers, of which its walks covered `used` scalars.
+#[inline(always)]
 pub(crate) fn put_grads<T: Scalar>(store: GradStore<T>, used: usize) {
     let room = store.data.len();
     with_pool::<T, _>(|p, books| put(&mut p.grads, books, store, used, room));
@@ -387,11 +436,14 @@ mod tests {
             }
             assert!(held_bytes() > 0, "kept after {k} idle returns");
             s = take_tape::<f32>().expect("kept");
-            assert_eq!(s.idle, k, "the idle count travels with the buffers");
+            assert_eq!(
+                s.idle, k as usize,
+                "the idle count travels with the buffers"
+            );
         }
         // a well-used return resets the count
         let mut s = set();
-        s.idle = IDLE_LIMIT - 1;
+        s.idle = IDLE_LIMIT as usize - 1;
         put_tape(s, 700);
         assert_eq!(take_tape::<f32>().expect("kept").idle, 0);
         release();
