@@ -194,8 +194,8 @@
 //! | [`determinant`](Tensor::determinant) | `y = det A` (N×N → 1×1) | `∂A += ∂y·det(A)·A⁻ᵀ` (cofactors) | `ops/linalg.rs` |
 //! | [`try_inverse`](Tensor::try_inverse) | `C = A⁻¹`, `None` if singular | `∂A += −Cᵀ ∂C Cᵀ` | `ops/linalg.rs` |
 //! | [`solve`](Tensor::solve) | `X = A⁻¹B` (LU), `None` if singular | `∂B += A⁻ᵀ∂X`, `∂A += −∂B Xᵀ` | `ops/linalg.rs` |
-//! | [`cholesky`](Tensor::cholesky) | `L`, `A = LLᵀ`, `None` if not SPD | `G = L⁻ᵀΦ(Lᵀ∂L)L⁻¹` on the lower triangle | `ops/linalg.rs` |
-//! | [`ln_determinant_spd`](Tensor::ln_determinant_spd) | `y = 2 Σ ln Lᵢᵢ` | `∂A += A⁻¹` on the lower triangle (composed) | `ops/linalg.rs` |
+//! | [`cholesky`](Tensor::cholesky) | `L`, `A = LLᵀ`, `None` if not SPD | `G = L⁻ᵀΦ(Lᵀ∂L)L⁻¹` on the lower triangle (Murray's sweep) | `ops/cholesky.rs` |
+//! | [`ln_determinant_spd`](Tensor::ln_determinant_spd) | `y = 2 Σ ln Lᵢᵢ` | `∂A += A⁻¹` on the lower triangle (composed) | `ops/cholesky.rs` |
 //! | [`clamp`](Tensor::clamp) | `y = min(max(x, lo), hi)` | `∂x += ∂y ⊙ [lo ≤ x ≤ hi]` | `ops/clamp.rs` |
 //! | [`sum`](Tensor::sum) | `y = Σᵢⱼ xᵢⱼ` (1×1) | `∂x += ∂y` | `ops/reduce.rs` |
 //! | [`matmul`](Tensor::matmul) | `C = A·B` | `∂A += ∂C·Bᵀ`, `∂B += Aᵀ·∂C` | `ops/matmul.rs` |

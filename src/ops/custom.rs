@@ -11,6 +11,7 @@
 use nalgebra::SMatrix;
 
 use super::Rule;
+use crate::gradients::matrix_from;
 use crate::{Scalar, Tensor};
 
 /// An op `y = f(x)` of one tensor with a hand-written vector-Jacobian product, recorded by
@@ -217,7 +218,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
         self.record_unary::<R2, C2>(
             0,
             |x, out| {
-                let y = Op::forward(&SMatrix::from_column_slice(x));
+                let y = Op::forward(&matrix_from(x));
                 out[..R2 * C2].copy_from_slice(y.as_slice());
             },
             custom_backward::<T, R, C, R2, C2, Op>,
@@ -270,10 +271,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
             "custom2",
             0,
             |a, b, out| {
-                let y = Op::forward(
-                    &SMatrix::from_column_slice(a),
-                    &SMatrix::from_column_slice(b),
-                );
+                let y = Op::forward(&matrix_from(a), &matrix_from(b));
                 out[..R2 * C2].copy_from_slice(y.as_slice());
             },
             custom2_backward::<T, R, C, R1, C1, R2, C2, Op>,
@@ -293,12 +291,9 @@ fn custom_backward<
     r: Rule<'_, T>,
 ) {
     let r = r.unary(R * C, R2 * C2);
-    let (x, y) = (
-        SMatrix::from_column_slice(r.x),
-        SMatrix::from_column_slice(r.y),
-    );
-    let gx = Op::vjp(&x, &y, &SMatrix::from_column_slice(r.grad_out));
-    r.grad_x.add(gx.iter().copied());
+    let (x, y) = (matrix_from(r.x), matrix_from(r.y));
+    let gx = Op::vjp(&x, &y, &matrix_from(r.grad_out));
+    r.grad_x.add(gx.as_slice().iter().copied());
 }
 
 /// The rule of [`Tensor::custom2`]: `(∂a, ∂b) += Op::vjp(a, b, y, ∂y)`.
@@ -315,13 +310,12 @@ fn custom2_backward<
     r: Rule<'_, T>,
 ) {
     let r = r.binary(R * C, R1 * C1, R2 * C2);
-    let (a, b) = (
-        SMatrix::from_column_slice(r.lhs),
-        SMatrix::from_column_slice(r.rhs),
-    );
-    let y = SMatrix::from_column_slice(r.y);
-    let (ga, gb) = Op::vjp(&a, &b, &y, &SMatrix::from_column_slice(r.grad_out));
-    r.grads.lhs(ga.iter().copied()).add(gb.iter().copied());
+    let (a, b) = (matrix_from(r.lhs), matrix_from(r.rhs));
+    let y = matrix_from(r.y);
+    let (ga, gb) = Op::vjp(&a, &b, &y, &matrix_from(r.grad_out));
+    r.grads
+        .lhs(ga.as_slice().iter().copied())
+        .add(gb.as_slice().iter().copied());
 }
 
 #[cfg(test)]

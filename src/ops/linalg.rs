@@ -1,13 +1,14 @@
-//! Linear algebra on square `N×N` tensors: `determinant`, `try_inverse`, `solve`, `cholesky`
-//! and `ln_determinant_spd`, on nalgebra's factorisations (its closed forms for `N ≤ 3`, LU,
-//! Cholesky), so values and `None` cases are exactly nalgebra's.
+//! Linear algebra on square `N×N` tensors: `determinant`, `try_inverse` and `solve`
+//! (`cholesky` and `ln_determinant_spd` are in `cholesky.rs`), with nalgebra's values: its
+//! closed forms for `N ≤ 3`, its LU (op for op in `lu.rs`), so values and `None` cases are
+//! exactly nalgebra's.
 //!
 //! The backward rules are the standard reverse-mode results, M. B. Giles, "An extended
 //! collection of matrix derivative results for forward and reverse mode algorithmic
-//! differentiation" (Oxford, 2008), §2.2–2.3, and for the Cholesky factor I. Murray,
-//! "Differentiation of the Cholesky decomposition" (2016). Each costs `O(N³)` and uses no
-//! explicit inverse where a solve serves: `solve` keeps its LU factors for the backward
-//! transposed solve, `try_inverse` reuses the inverse it returned.
+//! differentiation" (Oxford, 2008), §2.2–2.3. Each costs `O(N³)` and uses no explicit inverse
+//! where a solve serves: `solve` and `determinant` (for `N > 3`) keep their LU factors for
+//! the backward transposed solves, and `try_inverse` reuses the inverse it returned. The
+//! tests here check all five ops, the Cholesky ones included.
 //!
 //! The methods need `Const<N>: DimMin<Const<N>, Output = Const<N>>`, nalgebra's bound for its
 //! factorisations of fixed-size matrices (true for every `N` up to 127).
@@ -15,14 +16,13 @@
 use nalgebra::{Const, DimMin, SMatrix};
 
 use super::Rule;
+use super::lu::{Lu, transposed_solve};
+use crate::gradients::matrix_from;
 use crate::{Scalar, Tensor};
 
-/// `det(A)·A⁻ᵀ`, the cofactor matrix: closed forms for `N ≤ 3` (exact at singular
-/// matrices too), else through the LU inverse (NaN where `A` is singular).
-fn cofactor<T: Scalar, const N: usize>(a: &SMatrix<T, N, N>) -> SMatrix<T, N, N>
-where
-    Const<N>: DimMin<Const<N>, Output = Const<N>>,
-{
+/// `det(A)·A⁻ᵀ`, the cofactor matrix, in closed form for `N ≤ 3` (exact at singular
+/// matrices too). Larger `N` go through the LU factors (`determinant`'s rule).
+fn cofactor<T: Scalar, const N: usize>(a: &SMatrix<T, N, N>) -> SMatrix<T, N, N> {
     let at = |i: usize, j: usize| a[(i, j)];
     match N {
         1 => SMatrix::from_element(T::one()),
@@ -39,14 +39,7 @@ where
             let (r0, r1, c0, c1) = ((i + 1) % 3, (i + 2) % 3, (j + 1) % 3, (j + 2) % 3);
             at(r0, c0) * at(r1, c1) - at(r0, c1) * at(r1, c0)
         }),
-        _ => {
-            // one factorisation for both the inverse and the determinant
-            let lu = a.lu();
-            match lu.try_inverse() {
-                Some(inv) => inv.transpose() * lu.determinant(),
-                None => SMatrix::from_element(T::zero() / T::zero()),
-            }
-        }
+        _ => unreachable!("shapegrad: closed-form cofactors are for N ≤ 3"),
     }
 }
 
@@ -59,8 +52,10 @@ where
     /// `∂A += ∂y·det(A)·A⁻ᵀ`, the cofactor matrix.
     ///
     /// For `N ≤ 3` the cofactors are computed in closed form, so the gradient stays exact at
-    /// a singular matrix (where it is the adjugate's transpose, not zero); for `N > 3` they
-    /// come from the LU inverse, and the gradient at an exactly singular matrix is NaN.
+    /// a singular matrix (where it is the adjugate's transpose, not zero); for `N > 3` the
+    /// forward keeps its LU factors (`N² + N` aux scalars) and the rule gets `A⁻ᵀ` from them
+    /// by two triangular solves (no second factorisation), so the gradient at a matrix with
+    /// an exactly zero pivot is NaN.
     ///
     /// # Examples
     ///
@@ -82,14 +77,29 @@ where
             Const<N>: DimMin<Const<N>, Output = Const<N>>,
         {
             let r = r.unary(N * N, 1);
-            let cof = cofactor::<T, N>(&SMatrix::from_column_slice(r.x));
             let g = r.grad_out[0];
-            r.grad_x.add(cof.iter().map(|&c| g * c));
+            if N <= 3 {
+                let cof = cofactor::<T, N>(&matrix_from(r.x));
+                r.grad_x.add(cof.as_slice().iter().map(|&c| g * c));
+            } else {
+                // det(A)·A⁻ᵀ, A⁻ᵀ from the forward's LU factors (no second factorisation)
+                let scale = g * r.y[0];
+                let inv_t = transposed_solve(r.aux, SMatrix::<T, N, N>::identity(), true);
+                r.grad_x.add(inv_t.as_slice().iter().map(|&c| scale * c));
+            }
         }
         let forward = |x: &[T], out: &mut [T]| {
-            out[0] = SMatrix::<T, N, N>::from_column_slice(x).determinant()
+            let a = matrix_from::<T, N, N>(x);
+            if N <= 3 {
+                out[0] = a.determinant(); // nalgebra's closed forms
+            } else {
+                let lu = Lu::new(a); // nalgebra's `determinant` for N > 3, to the bit
+                out[0] = lu.determinant();
+                lu.store(&mut out[1..]);
+            }
         };
-        self.record_unary::<1, 1>(0, forward, backward::<T, N>)
+        let aux = if N <= 3 { 0 } else { N * N + N };
+        self.record_unary::<1, 1>(aux, forward, backward::<T, N>)
     }
 
     /// The inverse `A⁻¹`, or `None` (nothing recorded) where nalgebra's `try_inverse` finds
@@ -115,13 +125,10 @@ where
     pub fn try_inverse(self) -> Option<Self> {
         fn backward<T: Scalar, const N: usize>(r: Rule<'_, T>) {
             let r = r.unary(N * N, N * N);
-            let (c, gc) = (
-                SMatrix::<T, N, N>::from_column_slice(r.y),
-                SMatrix::from_column_slice(r.grad_out),
-            );
+            let (c, gc) = (matrix_from::<T, N, N>(r.y), matrix_from(r.grad_out));
             let ct = c.transpose();
             let ga = -(ct * gc * ct);
-            r.grad_x.add(ga.iter().copied());
+            r.grad_x.add(ga.as_slice().iter().copied());
         }
         let inv = self.value().try_inverse()?;
         Some(self.record_unary::<N, N>(
@@ -132,7 +139,7 @@ where
     }
 
     /// The solution `X` of `A X = B` for `B: N×K`, by nalgebra's LU with partial pivoting
-    /// (`self.value().lu().solve(&b)`), or `None` (nothing recorded) where that finds `A`
+    /// (the values of `self.value().lu().solve(&b)` to the bit), or `None` (nothing recorded) where that finds `A`
     /// singular. Backward (Giles §2.3.1), with the forward's LU factors kept in the aux
     /// region and one transposed solve: `∂B += A⁻ᵀ ∂X`, `∂A += −(A⁻ᵀ ∂X) Xᵀ`.
     ///
@@ -159,18 +166,9 @@ where
     #[track_caller]
     pub fn solve<const K: usize>(self, b: Tensor<'t, N, K, T>) -> Option<Tensor<'t, N, K, T>> {
         crate::tape::same_tape("solve", self.tape(), b.tape());
-        let lu = self.value().lu();
-        // `solve_mut` on a copy is what `lu.solve` does (that one does not infer `K` without
-        // nalgebra's `alloc`)
-        let mut x = b.value();
-        if !lu.solve_mut(&mut x) {
-            return None;
-        }
-        // aux: the packed LU factors (L below the diagonal, unit diagonal implied; U on and
-        // above), then the row permutation as indices
-        let packed = lu.l() - SMatrix::<T, N, N>::identity() + lu.u();
-        let mut perm = SMatrix::<T, N, 1>::from_fn(|i, _| super::parts::to_t(i));
-        lu.p().permute_rows(&mut perm);
+        // nalgebra's `lu().solve(b)`, to the bit (`ops/lu.rs`)
+        let lu = Lu::new(self.value());
+        let x = lu.solve(&b.value())?;
         Some(self.record_binary::<N, K, N, K>(
             b,
             "solve",
@@ -178,121 +176,23 @@ where
             |_, _, out| {
                 let (y, aux) = out.split_at_mut(N * K);
                 y.copy_from_slice(x.as_slice());
-                aux[..N * N].copy_from_slice(packed.as_slice());
-                aux[N * N..].copy_from_slice(perm.as_slice());
+                lu.store(aux);
             },
             solve_backward::<T, N, K>,
         ))
     }
-
-    /// The lower-triangular Cholesky factor `L` with `A = L Lᵀ`, as nalgebra's
-    /// `cholesky().l()`, or `None` (nothing recorded) where `A` is not symmetric positive
-    /// definite by nalgebra's test. Like nalgebra's, it reads only the lower triangle of `A`.
-    ///
-    /// Backward (Murray 2016), with `P = Φ(Lᵀ∂L)` (the lower triangle, diagonal halved) and
-    /// `G = L⁻ᵀ P L⁻¹` by two triangular solves: `∂Aᵢⱼ += Gᵢⱼ + Gⱼᵢ` below the diagonal,
-    /// `∂Aᵢᵢ += Gᵢᵢ`, and `0` above it (the entries nalgebra does not read). For a symmetric
-    /// `A` built as `M + Mᵀ` or `B Bᵀ`, the gradient flows through that construction.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use approx::assert_relative_eq;
-    /// use nalgebra::Matrix2;
-    ///
-    /// let tape = shapegrad::Tape::new();
-    /// let a = tape.var(Matrix2::new(4.0, 2.0, 2.0, 5.0));
-    /// let l = a.cholesky().expect("SPD");
-    /// assert_eq!(l.value(), Matrix2::new(2.0, 0.0, 1.0, 2.0));
-    /// // L₀₀ = √A₀₀: ∂L₀₀/∂A₀₀ = 1/(2·2)
-    /// let g = l.at((0, 0)).backward().wrt(a);
-    /// assert_relative_eq!(g, Matrix2::new(0.25, 0.0, 0.0, 0.0));
-    /// assert!(tape.var(Matrix2::new(1.0, 2.0, 2.0, 1.0)).cholesky().is_none()); // indefinite
-    /// ```
-    #[track_caller]
-    pub fn cholesky(self) -> Option<Self> {
-        fn backward<T: Scalar, const N: usize>(r: Rule<'_, T>) {
-            let r = r.unary(N * N, N * N);
-            let l = SMatrix::<T, N, N>::from_column_slice(r.y);
-            let gl = SMatrix::<T, N, N>::from_column_slice(r.grad_out);
-            let half: T = crate::scalar::lit(0.5);
-            // P = Φ(Lᵀ ∂L): lower triangle, diagonal halved
-            let m = l.transpose() * gl;
-            let p = SMatrix::<T, N, N>::from_fn(|i, j| match i.cmp(&j) {
-                core::cmp::Ordering::Greater => m[(i, j)],
-                core::cmp::Ordering::Equal => m[(i, j)] * half,
-                core::cmp::Ordering::Less => T::zero(),
-            });
-            // G = L⁻ᵀ P L⁻¹: X = L⁻ᵀ P, then G = (L⁻ᵀ Xᵀ)ᵀ
-            let nan = || SMatrix::from_element(T::zero() / T::zero());
-            let x = l.tr_solve_lower_triangular(&p).unwrap_or_else(nan);
-            let g = l
-                .tr_solve_lower_triangular(&x.transpose())
-                .unwrap_or_else(nan)
-                .transpose();
-            let ga = SMatrix::<T, N, N>::from_fn(|i, j| match i.cmp(&j) {
-                core::cmp::Ordering::Greater => g[(i, j)] + g[(j, i)],
-                core::cmp::Ordering::Equal => g[(i, j)],
-                core::cmp::Ordering::Less => T::zero(),
-            });
-            r.grad_x.add(ga.iter().copied());
-        }
-        let l = self.value().cholesky()?.l();
-        Some(self.record_unary::<N, N>(
-            0,
-            |_, out| out.copy_from_slice(l.as_slice()),
-            backward::<T, N>,
-        ))
-    }
-
-    /// `ln det A` of a symmetric positive-definite `A` (1×1), as `2 Σᵢ ln Lᵢᵢ` with `L` its
-    /// [`cholesky`](Tensor::cholesky) factor, or `None` (nothing recorded) where `A` is not
-    /// SPD. Finite where `det A` itself would overflow or underflow. Backward through the
-    /// recorded `cholesky`, `diagonal`, `ln` and `sum`: `∂A = A⁻¹` on the lower triangle
-    /// (doubled below the diagonal, as `cholesky` reads only that triangle).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use approx::assert_relative_eq;
-    /// use nalgebra::Matrix2;
-    ///
-    /// let tape = shapegrad::Tape::new();
-    /// let a = tape.var(Matrix2::new(4.0, 2.0, 2.0, 5.0));
-    /// let y = a.ln_determinant_spd().expect("SPD");
-    /// assert_relative_eq!(y.item(), 16f64.ln(), max_relative = 1e-15);
-    /// // A⁻¹ = [[5, −2], [−2, 4]] / 16: diagonal, and the two off-diagonal terms below it
-    /// let g = y.backward().wrt(a);
-    /// assert_relative_eq!(g, Matrix2::new(5.0, 0.0, -4.0, 4.0) / 16.0, max_relative = 1e-14);
-    /// ```
-    #[track_caller]
-    pub fn ln_determinant_spd(self) -> Option<Tensor<'t, 1, 1, T>> {
-        let l = self.cholesky()?;
-        Some(l.diagonal().ln().sum() * crate::scalar::lit::<T>(2.0))
-    }
 }
 
-/// The rule of `solve`: `∂B += A⁻ᵀ∂X` through the kept LU factors (`PA = LU`, so
-/// `Aᵀ = Uᵀ Lᵀ P`), then `∂A += −∂B Xᵀ`.
+/// The rule of `solve`: `∂B += A⁻ᵀ∂X` through the kept LU factors, then `∂A += −∂B Xᵀ`.
 fn solve_backward<T: Scalar, const N: usize, const K: usize>(r: Rule<'_, T>) {
     let r = r.binary(N * N, N * K, N * K);
-    let gx = SMatrix::<T, N, K>::from_column_slice(r.grad_out);
-    let x = SMatrix::<T, N, K>::from_column_slice(r.y);
-    let packed = SMatrix::<T, N, N>::from_column_slice(&r.aux[..N * N]);
-    let u = packed.upper_triangle();
-    let l =
-        packed.lower_triangle() - SMatrix::from_diagonal(&packed.diagonal()) + SMatrix::identity();
-    let nan = || SMatrix::from_element(T::zero() / T::zero());
-    // Uᵀ Z = ∂X, Lᵀ W = Z, B̄ = Pᵀ W (row perm[i] of B̄ is row i of W)
-    let z = u.tr_solve_upper_triangular(&gx).unwrap_or_else(nan);
-    let w = l.tr_solve_lower_triangular(&z).unwrap_or_else(nan);
-    let mut gb = SMatrix::<T, N, K>::zeros();
-    for i in 0..N {
-        let row = super::parts::from_t(r.aux[N * N + i]);
-        gb.set_row(row, &w.row(i));
-    }
+    let gx = matrix_from::<T, N, K>(r.grad_out);
+    let x = matrix_from::<T, N, K>(r.y);
+    let gb = transposed_solve(r.aux, gx, false);
     let ga = -(gb * x.transpose());
-    r.grads.lhs(ga.iter().copied()).add(gb.iter().copied());
+    r.grads
+        .lhs(ga.as_slice().iter().copied())
+        .add(gb.as_slice().iter().copied());
 }
 
 #[cfg(test)]
@@ -325,6 +225,25 @@ mod tests {
             }
         });
         check_unary(a4, |a| a.determinant());
+        // the kept-LU rules at a size with real pivoting: determinant, solve with K = 2
+        let a6 = SMatrix::<f64, 6, 6>::from_fn(|i, j| {
+            ((i * i * 7 + j * j * 3 + i * j + 1) as f64).sin()
+        });
+        check_unary(a6, |a| a.determinant());
+        let b62 = SMatrix::<f64, 6, 2>::from_fn(|i, j| ((i + 4 * j) as f64).cos());
+        check_binary(a6, b62, |a, b| a.solve(b).expect("invertible"));
+        // against nalgebra's inverse: det(A)·A⁻ᵀ at N = 12
+        let a12 = SMatrix::<f64, 12, 12>::from_fn(|i, j| {
+            ((i * i * 5 + j * j * 11 + i * j + 2) as f64).cos()
+        });
+        let tape = Tape::<f64>::new();
+        let at = tape.var(a12);
+        let got = at.determinant().backward().wrt(at);
+        let want = a12.try_inverse().expect("invertible").transpose() * a12.determinant();
+        assert!(
+            (got - want).amax() <= 1e-12 * want.amax(),
+            "{got} vs {want}"
+        );
     }
 
     #[test]

@@ -383,7 +383,7 @@ shaped! {
     Diagonal:
         <1, 1> -> [1, 1]: |x| x.diagonal();
         <3, 3> -> [3, 1]: |x| x.diagonal();
-    // linear algebra (ops/linalg.rs): the samples' matrices are invertible; cholesky and
+    // linear algebra (ops/linalg.rs, ops/cholesky.rs): the samples' matrices are invertible; cholesky and
     // ln_determinant_spd take the SPD matrix x xᵀ + I built from the leaf (the gradient then
     // flows through both triangles); singular and near-singular inputs in linalg.rs
     Determinant:
@@ -734,7 +734,7 @@ pub fn registry(r: &mut Registry) {
     };
     r.unary::<Diagonal, 1, 1>(diagonal);
     r.unary::<Diagonal, 3, 3>(diagonal);
-    // linear algebra (ops/linalg.rs)
+    // linear algebra (ops/linalg.rs, ops/cholesky.rs)
     let determinant = &Entry {
         name: "determinant",
         tags: &[],
