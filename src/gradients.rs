@@ -1,11 +1,11 @@
 //! What a backward walk returns: [`Gradients`].
 
-use alloc::vec::Vec;
 use nalgebra::SMatrix;
 
 use crate::engine::pool::{self, GradStore};
 use crate::tape::Session;
 use crate::{Scalar, Tensor};
+use alloc::boxed::Box;
 
 /// A gradient region as an `R×C` matrix, or zeros where there is none.
 pub(crate) fn matrix_or_zeros<T: Scalar, const R: usize, const C: usize>(
@@ -58,34 +58,16 @@ pub(crate) fn matrix_from<T: Scalar, const R: usize, const C: usize>(
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct Gradients<T: Scalar = f64> {
-    /// Gradients, laid out like the tape's values (all of them at the last walk). Only
-    /// regions stamped in `reached` hold gradients of this walk; the rest is stale.
-    pub(crate) data: Vec<T>,
-    /// Per value offset: the stamp of the last walk that wrote the region starting there.
-    pub(crate) reached: Vec<u8>,
-    /// This walk's stamp, 1..=255 (0 before any walk).
-    pub(crate) stamp: u8,
-    /// The recording these gradients belong to; tape id 0 before any backward.
-    pub(crate) session: Session,
-    /// How many parameters the tape had when these gradients were computed.
-    pub(crate) params: usize,
-    /// Scalars the largest walk covered (what the pool's idle rule counts as used).
-    walked: usize,
-    /// The pool's idle count of the adopted buffers.
-    idle: usize,
+    /// The buffers and what they answer for; `None` until the first walk (`new` allocates
+    /// nothing). One pointer, see [`GradStore`].
+    state: Option<Box<GradStore<T>>>,
 }
 
 /// Returns the buffers to the thread's pool, for the next walk.
 impl<T: Scalar> Drop for Gradients<T> {
     fn drop(&mut self) {
-        if self.data.capacity() > 0 {
-            let store = GradStore {
-                data: core::mem::take(&mut self.data),
-                reached: core::mem::take(&mut self.reached),
-                stamp: self.stamp.into(),
-                idle: self.idle,
-            };
-            pool::put_grads(store, self.walked);
+        if let Some(state) = self.state.take() {
+            pool::put_grads(state);
         }
     }
 }
@@ -104,16 +86,9 @@ impl<T: Scalar> Gradients<T> {
     /// x.exp().backward_into(&mut grads);
     /// assert_eq!(grads.wrt(x)[0], 2.0_f64.exp());
     /// ```
-    pub fn new() -> Self {
-        Gradients {
-            data: Vec::new(),
-            reached: Vec::new(),
-            stamp: 0,
-            session: Session::default(),
-            params: 0,
-            walked: 0,
-            idle: 0,
-        }
+    #[inline]
+    pub const fn new() -> Self {
+        Gradients { state: None }
     }
 
     /// Empty gradients with room for walks over tapes of up to `scalars` values, so that
@@ -133,45 +108,40 @@ impl<T: Scalar> Gradients<T> {
     /// assert_eq!(grads.slice(x).unwrap(), &[4.0]);
     /// ```
     pub fn with_capacity(scalars: usize) -> Self {
-        let mut grads = Self::new();
-        grads.data = alloc::vec![T::zero(); scalars];
-        grads.reached = alloc::vec![0; scalars];
-        grads
+        let mut state = GradStore::empty();
+        state.data = alloc::vec![T::zero(); scalars];
+        state.reached = alloc::vec![0; scalars];
+        Gradients {
+            state: Some(Box::new(state)),
+        }
     }
 
-    /// Prepares for a walk over `len` scalars: sizes the buffers (growing only, with no pass
-    /// over what is kept), forgets which recording they held (until [`finish`]) and returns
-    /// the new stamp.
-    ///
-    /// [`finish`]: Gradients::finish
-    pub(crate) fn begin(&mut self, len: usize) -> u8 {
-        if self.data.capacity() == 0
-            && len > 0
-            && let Some(store) = pool::take_grads::<T>()
-        {
-            self.data = store.data;
-            self.reached = store.reached;
-            self.stamp = store.stamp as u8; // a stamp from `put`, so at most 255
-            self.idle = store.idle;
+    /// Prepares for a walk over `len` scalars: takes buffers from the pool (or allocates)
+    /// if it has none, sizes them (growing only, with no pass over what is kept), forgets
+    /// which recording they held (until [`GradStore::finish`]) and returns them, with the
+    /// new stamp set.
+    pub(crate) fn begin(&mut self, len: usize) -> &mut GradStore<T> {
+        let state = self.state.get_or_insert_with(|| {
+            if len > 0
+                && let Some(mut kept) = pool::take_grads::<T>()
+            {
+                kept.walked = 0; // what this `Gradients` walks, for the pool's idle rule
+                return kept;
+            }
+            Box::new(GradStore::empty())
+        });
+        state.walked = state.walked.max(len);
+        if state.data.len() < len {
+            state.data.resize(len, T::zero());
+            state.reached.resize(len, 0);
         }
-        self.walked = self.walked.max(len);
-        if self.data.len() < len {
-            self.data.resize(len, T::zero());
-            self.reached.resize(len, 0);
+        if state.stamp == u8::MAX {
+            state.reached.fill(0);
+            state.stamp = 0;
         }
-        if self.stamp == u8::MAX {
-            self.reached.fill(0);
-            self.stamp = 0;
-        }
-        self.stamp += 1;
-        self.session = Session::default();
-        self.stamp
-    }
-
-    /// Names the recording a finished walk differentiated, and how many parameters it had.
-    pub(crate) fn finish(&mut self, session: Session, params: usize) {
-        self.session = session;
-        self.params = params;
+        state.stamp += 1;
+        state.session = Session::default();
+        state
     }
 
     /// `∂y/∂x`, the gradient of the differentiated output `y` with respect to `x`, shaped
@@ -222,7 +192,7 @@ impl<T: Scalar> Gradients<T> {
     #[track_caller]
     pub fn slice<const R: usize, const C: usize>(&self, x: Tensor<'_, R, C, T>) -> Option<&[T]> {
         // no walk has session tape 0, so one comparison covers both panics
-        if x.tape().session() != self.session {
+        if x.tape().session() != self.session() {
             self.wrong_session();
         }
         self.region(x.offset(), R * C)
@@ -235,7 +205,7 @@ impl<T: Scalar> Gradients<T> {
     #[track_caller]
     fn wrong_session(&self) -> ! {
         assert!(
-            self.session.tape != 0,
+            self.session().tape != 0,
             "shapegrad: `Gradients::wrt` on gradients no backward has filled"
         );
         panic!("shapegrad: `Gradients::wrt` got a tensor from another tape or recording")
@@ -243,14 +213,23 @@ impl<T: Scalar> Gradients<T> {
 
     /// The gradient region at `start`, if this walk wrote it.
     pub(crate) fn region(&self, start: usize, len: usize) -> Option<&[T]> {
-        if self.reached.get(start) != Some(&self.stamp) {
+        let state = self.state.as_deref()?;
+        if state.reached.get(start) != Some(&state.stamp) {
             return None;
         }
-        self.data.get(start..start + len)
+        state.data.get(start..start + len)
     }
 
-    /// The recording these gradients belong to.
+    /// The recording these gradients belong to (tape id 0 before any walk).
+    #[inline]
     pub(crate) fn session(&self) -> Session {
-        self.session
+        self.state
+            .as_deref()
+            .map_or_else(Session::default, |s| s.session)
+    }
+
+    /// How many parameters the tape had at the walk (0 before any).
+    pub(crate) fn params(&self) -> usize {
+        self.state.as_deref().map_or(0, |s| s.params)
     }
 }

@@ -140,11 +140,16 @@ impl<T: Scalar> Tape<T> {
     /// let tape = shapegrad::Tape::<f32>::new();
     /// assert!(tape.is_empty());
     /// ```
+    #[inline]
     pub fn new() -> Self {
+        // the id first: with the call between them, the empty buffers were built on the
+        // stack before it and copied after it, in 16-byte loads spanning two earlier stores
+        // (a store-forwarding stall perf found on every README-idiom call)
+        let tape = next_tape_id();
         Tape {
             inner: RefCell::new(Buffers::new()),
             session: Session {
-                tape: next_tape_id(),
+                tape,
                 generation: 0,
             },
         }
@@ -308,7 +313,7 @@ impl<T: Scalar> Tape<T> {
         let inner = self.inner.get_mut();
         // parameters made after the walk have no gradient in it (their offsets may hold
         // another node's gradient of that recording)
-        let known = inner.param_nodes.min(grads.params);
+        let known = inner.param_nodes.min(grads.params());
         for n in &inner.nodes[..known] {
             let (start, len) = (n.at.out as usize, n.at.b as usize); // a leaf's `b` is its length
             if let Some(grad) = grads.region(start, len) {

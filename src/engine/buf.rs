@@ -117,8 +117,10 @@ pub(crate) struct Buffers<T> {
     /// The parameters' prefix of `nodes` and `values`, which `Tape::clear` keeps.
     pub(crate) param_nodes: usize,
     pub(crate) param_scalars: usize,
-    /// The pool's idle count of the adopted set (see `pool.rs`).
-    idle: usize,
+    /// The box of the set adopted from the pool, emptied (its buffers are `nodes` and
+    /// `values` now; the box carries the pool's idle count), to return them in: the pool
+    /// moves a set as one pointer (see `TapeStore`).
+    shell: Option<Box<TapeStore<T>>>,
     /// A fixed tape's limits (`Tape::fixed`): its buffers never grow.
     pub(crate) fixed: Option<Box<Fixed<T>>>,
 }
@@ -131,7 +133,7 @@ impl<T: Scalar> Buffers<T> {
             values: Buf::empty(),
             param_nodes: 0,
             param_scalars: 0,
-            idle: 0,
+            shell: None,
             fixed: None,
         }
     }
@@ -167,11 +169,11 @@ impl<T: Scalar> Buffers<T> {
     fn adopt(&mut self) {
         if self.nodes.capacity() == 0
             && self.values.capacity() == 0
-            && let Some(set) = pool::take_tape::<T>()
+            && let Some(mut set) = pool::take_tape::<T>()
         {
-            self.nodes = Buf::reuse(set.nodes);
-            self.values = Buf::reuse(set.values);
-            self.idle = set.idle;
+            self.nodes = Buf::reuse(core::mem::take(&mut set.nodes));
+            self.values = Buf::reuse(core::mem::take(&mut set.values));
+            self.shell = Some(set);
         }
     }
 
@@ -181,12 +183,16 @@ impl<T: Scalar> Buffers<T> {
         if self.nodes.data.capacity() == 0 && self.values.data.capacity() == 0 {
             return; // nothing was recorded
         }
+        if !pool::KEEPS {
+            return; // the buffers are freed with the tape
+        }
         let used = self.values.len();
-        let set = TapeStore {
-            nodes: core::mem::take(&mut self.nodes.data),
-            values: core::mem::take(&mut self.values.data),
-            idle: self.idle,
-        };
+        let mut set = self
+            .shell
+            .take()
+            .unwrap_or_else(|| Box::new(TapeStore::empty()));
+        set.nodes = core::mem::take(&mut self.nodes.data);
+        set.values = core::mem::take(&mut self.values.data);
         (self.nodes.len, self.values.len) = (0, 0);
         pool::put_tape(set, used);
     }

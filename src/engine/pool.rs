@@ -89,18 +89,20 @@ trait Store {
     fn idle(&mut self) -> &mut usize;
 }
 
-impl<T> Store for TapeStore<T> {
+impl<T> Store for Box<TapeStore<T>> {
     fn bytes(&self) -> usize {
-        self.nodes.capacity() * size_of::<Node<T>>() + self.values.capacity() * size_of::<T>()
+        self.nodes.capacity() * size_of::<Node<T>>()
+            + self.values.capacity() * size_of::<T>()
+            + size_of::<TapeStore<T>>()
     }
     fn idle(&mut self) -> &mut usize {
         &mut self.idle
     }
 }
 
-impl<T> Store for GradStore<T> {
+impl<T> Store for Box<GradStore<T>> {
     fn bytes(&self) -> usize {
-        self.data.capacity() * size_of::<T>() + self.reached.capacity()
+        self.data.capacity() * size_of::<T>() + self.reached.capacity() + size_of::<GradStore<T>>()
     }
     fn idle(&mut self) -> &mut usize {
         &mut self.idle
@@ -109,8 +111,8 @@ impl<T> Store for GradStore<T> {
 
 /// One scalar type's kept sets, most recently returned last.
 struct TypePool<T> {
-    tapes: Slots<TapeStore<T>>,
-    grads: Slots<GradStore<T>>,
+    tapes: Slots<Box<TapeStore<T>>>,
+    grads: Slots<Box<GradStore<T>>>,
 }
 
 /// At most [`SLOTS`] kept sets, a stack in place: unlike a `Vec`, pushing has no growth call,
@@ -328,29 +330,32 @@ fn with_pool<T: Scalar, R>(f: impl FnOnce(&mut TypePool<T>, Books<'_>) -> R) -> 
         .flatten()
 }
 
+/// Whether returned buffers are kept (see `pool_none.rs`).
+pub(crate) const KEEPS: bool = true;
+
 /// A kept tape buffer set, if the thread's pool has one.
 #[inline(always)]
-pub(crate) fn take_tape<T: Scalar>() -> Option<TapeStore<T>> {
+pub(crate) fn take_tape<T: Scalar>() -> Option<Box<TapeStore<T>>> {
     with_pool::<T, _>(|p, books| take(&mut p.tapes, books)).flatten()
 }
 
 /// Returns a tape's buffers, of which `used` values were recorded.
 #[inline(always)]
-pub(crate) fn put_tape<T: Scalar>(store: TapeStore<T>, used: usize) {
+pub(crate) fn put_tape<T: Scalar>(store: Box<TapeStore<T>>, used: usize) {
     let room = store.values.len();
     with_pool::<T, _>(|p, books| put(&mut p.tapes, books, store, used, room));
 }
 
 /// A kept gradient buffer set, if the thread's pool has one.
 #[inline(always)]
-pub(crate) fn take_grads<T: Scalar>() -> Option<GradStore<T>> {
+pub(crate) fn take_grads<T: Scalar>() -> Option<Box<GradStore<T>>> {
     with_pool::<T, _>(|p, books| take(&mut p.grads, books)).flatten()
 }
 
-/// Returns a `Gradients`' buffers, of which its walks covered `used` scalars.
+/// Returns a `Gradients`' state, of whose buffers its walks covered `walked` scalars.
 #[inline(always)]
-pub(crate) fn put_grads<T: Scalar>(store: GradStore<T>, used: usize) {
-    let room = store.data.len();
+pub(crate) fn put_grads<T: Scalar>(store: Box<GradStore<T>>) {
+    let (used, room) = (store.walked, store.data.len());
     with_pool::<T, _>(|p, books| put(&mut p.grads, books, store, used, room));
 }
 
@@ -396,12 +401,14 @@ mod tests {
     #[test]
     fn kept_bytes_are_counted_and_a_bigger_set_displaces_the_smallest() {
         release();
-        let set = |n: usize| TapeStore {
-            nodes: vec![Node::<f64>::filler(); n],
-            values: vec![0.0_f64; n],
-            idle: 0,
+        let set = |n: usize| {
+            Box::new(TapeStore {
+                nodes: vec![Node::<f64>::filler(); n],
+                values: vec![0.0_f64; n],
+                idle: 0,
+            })
         };
-        let per = |n: usize| n * (size_of::<Node<f64>>() + 8);
+        let per = |n: usize| n * (size_of::<Node<f64>>() + 8) + size_of::<TapeStore<f64>>();
         for n in [10, 20, 30] {
             put_tape(set(n), n);
         }
@@ -422,10 +429,12 @@ mod tests {
     #[test]
     fn a_set_used_under_an_eighth_is_freed_after_idle_limit_returns() {
         release();
-        let set = || TapeStore {
-            nodes: vec![Node::<f32>::filler(); 800],
-            values: vec![0.0_f32; 800],
-            idle: 0,
+        let set = || {
+            Box::new(TapeStore {
+                nodes: vec![Node::<f32>::filler(); 800],
+                values: vec![0.0_f32; 800],
+                idle: 0,
+            })
         };
         let mut s = set();
         for k in 1..=IDLE_LIMIT {

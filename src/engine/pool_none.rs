@@ -3,29 +3,34 @@
 //! `Tape::fixed` still size a tape once, up front).
 
 use crate::Scalar;
+use alloc::boxed::Box;
 
 pub(crate) use super::store::{GradStore, TapeStore};
 
+/// Whether returned buffers are kept (a dropped tape without a set from the pool makes one
+/// to return its buffers in only when they would be kept).
+pub(crate) const KEEPS: bool = false;
+
 /// Nothing is kept.
 #[inline(always)]
-pub(crate) fn take_tape<T: Scalar>() -> Option<TapeStore<T>> {
+pub(crate) fn take_tape<T: Scalar>() -> Option<Box<TapeStore<T>>> {
     None
 }
 
 /// Frees the buffers.
 #[inline(always)]
-pub(crate) fn put_tape<T: Scalar>(store: TapeStore<T>, _used: usize) {
+pub(crate) fn put_tape<T: Scalar>(store: Box<TapeStore<T>>, _used: usize) {
     drop(store);
 }
 
 /// Nothing is kept.
 #[inline(always)]
-pub(crate) fn take_grads<T: Scalar>() -> Option<GradStore<T>> {
+pub(crate) fn take_grads<T: Scalar>() -> Option<Box<GradStore<T>>> {
     None
 }
 
 /// Frees the buffers.
 #[inline(always)]
-pub(crate) fn put_grads<T: Scalar>(store: GradStore<T>, _used: usize) {
+pub(crate) fn put_grads<T: Scalar>(store: Box<GradStore<T>>) {
     drop(store);
 }

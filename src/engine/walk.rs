@@ -124,11 +124,12 @@ impl<T: Scalar> Tape<T> {
         // gradients and stamps cover the whole tape, so that values, gradients and stamps
         // are slices of one length: one bounds check covers an offset in all three
         let n = inner.values.len();
-        let stamp = grads.begin(n);
+        let state = grads.begin(n);
+        let stamp = state.stamp;
         let values = &inner.values[..n];
         let mut w = Walk {
-            data: &mut grads.data[..n],
-            reached: &mut grads.reached[..n],
+            data: &mut state.data[..n],
+            reached: &mut state.reached[..n],
             stamp,
             carry: Carry::none(),
         };
@@ -157,7 +158,7 @@ impl<T: Scalar> Tape<T> {
             });
             w.carry = Carry::none();
         }
-        grads.finish(self.session(), inner.param_nodes);
+        state.finish(self.session(), inner.param_nodes);
     }
 }
 
