@@ -118,7 +118,7 @@ impl<T: Scalar, const N: usize> Lu<T, N> {
 /// of `W` is row `perm[i]` of `X`): two triangular solves, `N²` multiply-adds a column, read
 /// straight from the packed factors. The solves run on `Bᵀ`, a row of `Z` at a time, so the
 /// inner loops are independent multiply-adds over the `K` columns (a column at a time, each
-/// solve would be one dependent chain of `N²/2` adds: 2.4× slower at `N = K = 12`). With
+/// solve is one dependent chain of `N²/2` adds). With
 /// `identity_rhs` (`B = I`), `Z` is lower triangular and the zeros are skipped (`N³/6`
 /// instead of `N³/2` for `Z`; subtracting `u·0` changes no bits). NaN where `U` has a zero
 /// on its diagonal (`A` singular).
