@@ -381,6 +381,80 @@ pub fn chain_var_c_by_hand(
     (z, g, gc)
 }
 
+/// A minimal scalar tape in safe Rust, for scale: what a record-and-walk tape costs on this
+/// machine without anything shapegrad carries (no stamps, flags, shapes, rule pointers,
+/// fixed-tape checks or `RefCell`). A node is its operands' indices and partials; the walk
+/// runs over a zero-filled adjoint vector, the last written adjoint kept in a register (as
+/// shapegrad's walk carries it). Not a shapegrad idiom: a floor for the chain's ns per op.
+#[derive(Default)]
+pub struct MinimalTape {
+    nodes: Vec<(u32, u32, f64, f64)>,
+    adjoints: Vec<f64>,
+}
+
+impl MinimalTape {
+    /// Records `y` with partials `da`, `db` on operands `a`, `b` (index, value); returns the
+    /// new node's (index, value).
+    #[inline(always)]
+    fn op(&mut self, a: (u32, f64), b: (u32, f64), y: f64, da: f64, db: f64) -> (u32, f64) {
+        let i = self.nodes.len() as u32;
+        self.nodes.push((a.0, b.0, da, db));
+        (i, y)
+    }
+
+    /// A leaf holding `v`.
+    #[inline(always)]
+    fn leaf(&mut self, v: f64) -> (u32, f64) {
+        let i = self.nodes.len() as u32;
+        self.op((i, v), (i, v), v, 0.0, 0.0)
+    }
+
+    /// The adjoints of every node from a unit seed on the last one.
+    fn walk(&mut self) {
+        let n = self.nodes.len();
+        self.adjoints.clear();
+        self.adjoints.resize(n, 0.0);
+        self.adjoints[n - 1] = 1.0;
+        let g = &mut self.adjoints;
+        let (mut carried_at, mut carried) = (usize::MAX, 0.0);
+        for i in (0..n).rev() {
+            let (a, b, da, db) = self.nodes[i];
+            if a as usize == i {
+                continue; // a leaf
+            }
+            let go = if carried_at == i { carried } else { g[i] };
+            let a = a as usize;
+            let ga = (if carried_at == a { carried } else { g[a] }) + go * da;
+            g[a] = ga;
+            let b = b as usize;
+            let gb = (if b == a { ga } else { g[b] }) + go * db;
+            g[b] = gb;
+            (carried_at, carried) = (b, gb);
+        }
+    }
+}
+
+/// The chain with `c` a variable on a [`MinimalTape`]: `(z_n, ∂z_n/∂z_0, ∂z_n/∂c)`.
+#[inline(never)]
+pub fn chain_var_c_minimal_tape(
+    (z0, c, k): (f64, f64, f64),
+    steps: usize,
+    t: &mut MinimalTape,
+) -> (f64, f64, f64) {
+    t.nodes.clear();
+    let x = t.leaf(black_box(z0));
+    let cv = t.leaf(black_box(c));
+    let mut z = x;
+    for _ in 0..steps {
+        let p = t.op(z, cv, z.1 * cv.1, cv.1, z.1);
+        let s = t.op(z, z, z.1 * z.1, z.1, z.1);
+        let q = t.op(s, s, s.1 * k, k, 0.0);
+        z = t.op(p, q, p.1 + q.1, 1.0, 1.0);
+    }
+    t.walk();
+    (z.1, t.adjoints[0], t.adjoints[1])
+}
+
 /// The chain `z ← z·c + z·z·k`, `steps` steps from `z0`, recorded on `tape`; with `C_VAR`
 /// the factor `c` is a variable: returns `(z₀, c if a variable, z_n)`.
 #[inline(always)]

@@ -18,12 +18,12 @@ use std::hint::black_box;
 
 use shapegrad::{Gradients, Scalar, Tape};
 
-use interleave::run;
+use interleave::{Row, run};
 
 use baseline::{
-    GRAPH_W, GRAPH_X, Net, NetGrads, Record, chain_by_hand, chain_readme, chain_tuned,
-    chain_var_c_by_hand, graph_by_hand, graph_notebook_on_tape, graph_on_tape, graph_readme,
-    graph_tuned,
+    GRAPH_W, GRAPH_X, MinimalTape, Net, NetGrads, Record, chain_by_hand, chain_readme, chain_tuned,
+    chain_var_c_by_hand, chain_var_c_minimal_tape, graph_by_hand, graph_notebook_on_tape,
+    graph_on_tape, graph_readme, graph_tuned,
 };
 
 fn graphs() {
@@ -109,26 +109,37 @@ fn chain_group<const C_VAR: bool>(name: &str, params: (f64, f64, f64)) {
     for steps in [1_000usize, 10_000, 100_000, 1_000_000] {
         let (mut tape, mut grads) = (Tape::<f64>::new(), Gradients::new());
         let mut zs = Vec::with_capacity(steps);
+        let mut minimal = MinimalTape::default();
+        let mut rows: Vec<Row<'_>> = vec![
+            ("readme", Box::new(|| chain_readme::<C_VAR>(params, steps))),
+            (
+                "tuned",
+                Box::new(|| chain_tuned::<C_VAR>(params, steps, &mut tape, &mut grads)),
+            ),
+        ];
+        if C_VAR {
+            // not a shapegrad idiom: the floor of a minimal safe-Rust tape (baseline.rs)
+            rows.push((
+                "minimal_tape",
+                Box::new(|| {
+                    black_box(chain_var_c_minimal_tape(params, steps, &mut minimal));
+                }),
+            ));
+        }
+        rows.push((
+            "by_hand",
+            Box::new(|| {
+                if C_VAR {
+                    black_box(chain_var_c_by_hand(black_box(z0), cc, k, steps, &mut zs));
+                } else {
+                    black_box(chain_by_hand(black_box(z0), cc, k, steps, &mut zs));
+                }
+            }),
+        ));
         run(
             &format!("{name}/{steps}"),
             (4.0 * steps as f64, "op"),
-            &mut [
-                ("readme", Box::new(|| chain_readme::<C_VAR>(params, steps))),
-                (
-                    "tuned",
-                    Box::new(|| chain_tuned::<C_VAR>(params, steps, &mut tape, &mut grads)),
-                ),
-                (
-                    "by_hand",
-                    Box::new(|| {
-                        if C_VAR {
-                            black_box(chain_var_c_by_hand(black_box(z0), cc, k, steps, &mut zs));
-                        } else {
-                            black_box(chain_by_hand(black_box(z0), cc, k, steps, &mut zs));
-                        }
-                    }),
-                ),
-            ],
+            &mut rows,
         );
     }
 }

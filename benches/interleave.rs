@@ -55,6 +55,6 @@ pub fn run(workload: &str, unit: (f64, &str), rows: &mut [Row<'_>]) {
         };
         let vs_tuned = tuned.map_or(String::new(), |t| format!("  {:5.2}× tuned", ns / t));
         let vs_base = base.map_or(String::new(), |(b, h)| format!("  {:5.2}× {b}", ns / h));
-        println!("{workload:<22} {name:<10} {ns:>14.1} ns{per}{vs_tuned}{vs_base}");
+        println!("{workload:<22} {name:<12} {ns:>14.1} ns{per}{vs_tuned}{vs_base}");
     }
 }

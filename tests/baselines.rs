@@ -16,7 +16,10 @@ mod baseline;
 use nalgebra::SVector;
 use shapegrad::{Gradients, Scalar, Tape};
 
-use baseline::{Net, NetGrads, chain_by_hand, graph_by_hand, graph_on_tape};
+use baseline::{
+    MinimalTape, Net, NetGrads, chain_by_hand, chain_on_tape, chain_var_c_by_hand,
+    chain_var_c_minimal_tape, graph_by_hand, graph_on_tape,
+};
 
 // ---------------------------------------------------------------------------------------------
 // the notebook's graph function (TEST 8)
@@ -319,5 +322,31 @@ fn chain_by_hand_matches_shapegrad() {
             (g - g_want).abs() <= CHAIN_REL * g_want.abs(),
             "∂z_n/∂z0 from z0 = {z0}: shapegrad {g:e}, by hand {g_want:e}"
         );
+    }
+}
+
+#[test]
+fn the_chain_with_c_a_variable_by_hand_and_on_the_minimal_tape_matches_shapegrad() {
+    // issue 12's chain (z0 = 0.5, c = 1 − 1e-7, k = −1e-6: z stays near 0.5, far from
+    // subnormals), as `benches/idioms.rs` times it: the hand-written adjoint and the minimal
+    // scalar tape (a floor for scale) compute shapegrad's value and both gradients
+    let params = (0.5, 1.0 - 1e-7, -1e-6);
+    let steps = 1000;
+    let tape = Tape::<f64>::new();
+    let (x, c, z) = chain_on_tape::<true>(&tape, params, steps);
+    let c = c.expect("c is a variable");
+    let grads = z.backward();
+    let want = (z.item(), grads.wrt(x)[0], grads.wrt(c)[0]);
+    let mut zs = Vec::new();
+    let by_hand = chain_var_c_by_hand(params.0, params.1, params.2, steps, &mut zs);
+    let minimal = chain_var_c_minimal_tape(params, steps, &mut MinimalTape::default());
+    for (what, got) in [("by hand", by_hand), ("minimal tape", minimal)] {
+        assert_eq!(got.0, want.0, "{what}: z_n");
+        for (g, w) in [(got.1, want.1), (got.2, want.2)] {
+            assert!(
+                (g - w).abs() <= CHAIN_REL * w.abs(),
+                "{what}: gradient {g:e}, shapegrad {w:e}"
+            );
+        }
     }
 }
