@@ -71,6 +71,13 @@ impl<E: Copy> Buf<E> {
         start
     }
 
+    /// The room for the next `n` elements, if the buffer has it (stale data, not yet
+    /// counted as recorded: [`extend_by`](Buf::extend_by) does that).
+    #[inline(always)]
+    pub(crate) fn next_room(&mut self, n: usize) -> Option<&mut [E]> {
+        self.data.get_mut(self.len..self.len.checked_add(n)?)
+    }
+
     /// Appends `e`.
     #[inline(always)]
     pub(crate) fn push(&mut self, e: E) {

@@ -111,6 +111,9 @@ impl<T: Scalar> Tape<T> {
     ) -> Tensor<'_, 1, 1, T> {
         debug_assert_eq!(op.aux + 1, K);
         let mut inner = self.inner.borrow_mut();
+        if let Some((off, needs_grad)) = inner.try_push_scalar(&op, &out) {
+            return Tensor::from_raw(self, off, needs_grad, out[0]);
+        }
         let off = inner.room_for(K);
         if off == FULL {
             drop(inner);
@@ -159,25 +162,52 @@ impl<T: Scalar> Buffers<T> {
         off
     }
 
+    /// [`Tape::record_scalar`]'s fast path: appends `out` and the node of `op` if both buffers
+    /// have the room, in one bounds check each (the slices it takes are the room test), so
+    /// the stores need no second check and the lengths stay in registers; `None`, touching
+    /// nothing, if a buffer is full (the caller then grows it through `room_for`).
+    #[inline(always)]
+    fn try_push_scalar<const K: usize>(&mut self, op: &Op<T>, out: &[T; K]) -> Option<(u32, bool)> {
+        let off = self.values.len();
+        let (Some(dst), Some([slot])) = (self.values.next_room(K), self.nodes.next_room(1)) else {
+            return None;
+        };
+        dst.copy_from_slice(out);
+        // the room never passes `MAX_SCALARS` (invariant 13), so `off` fits a u32
+        let (node, needs_grad) = node_of(op, off as u32, 1);
+        *slot = node;
+        self.values.extend_by(K);
+        self.nodes.extend_by(1);
+        Some((off as u32, needs_grad))
+    }
+
     /// Appends the node of `op` whose output (`out_len` scalars, aux after them) starts at
     /// `off`; returns whether it needs a gradient.
     #[inline(always)]
     fn push_node(&mut self, op: &Op<T>, off: u32, out_len: usize) -> bool {
-        let needs = |x: Option<Operand>| x.is_some_and(|x| x.needs_grad);
-        let mut flags =
-            (needs(op.inputs[0]) as u32 * GRAD_A) | (needs(op.inputs[1]) as u32 * GRAD_B);
-        if op.partials && flags != 0 {
-            flags |= PARTIALS;
-        }
-        self.nodes.push(Node {
-            backward: op.backward,
-            at: super::node::Offsets {
-                out: off,
-                a: op.inputs[0].map_or(off, |x| x.off),
-                b: op.inputs[1].map_or(off + out_len as u32, |x| x.off),
-                flags,
-            },
-        });
-        flags != 0
+        let (node, needs_grad) = node_of(op, off, out_len);
+        self.nodes.push(node);
+        needs_grad
     }
+}
+
+/// The node of `op` whose output (`out_len` scalars, aux after them) starts at `off`, and
+/// whether it needs a gradient.
+#[inline(always)]
+fn node_of<T>(op: &Op<T>, off: u32, out_len: usize) -> (Node<T>, bool) {
+    let needs = |x: Option<Operand>| x.is_some_and(|x| x.needs_grad);
+    let mut flags = (needs(op.inputs[0]) as u32 * GRAD_A) | (needs(op.inputs[1]) as u32 * GRAD_B);
+    if op.partials && flags != 0 {
+        flags |= PARTIALS;
+    }
+    let node = Node {
+        backward: op.backward,
+        at: super::node::Offsets {
+            out: off,
+            a: op.inputs[0].map_or(off, |x| x.off),
+            b: op.inputs[1].map_or(off + out_len as u32, |x| x.off),
+            flags,
+        },
+    };
+    (node, flags != 0)
 }
