@@ -96,13 +96,18 @@ impl<T: Scalar> Walk<'_, T> {
 fn partials_step<T: Scalar>(at: &Offsets, v: &[T], w: &mut Walk<'_, T>) {
     let out = at.out as usize;
     let go = w.carry.read(w.data, out);
-    if at.flags & GRAD_A != 0 {
-        w.put(at.a as usize, go * v[out + 1]);
-    }
-    // an operand used twice (`x * x`) was just stamped for `a`, so `b` adds: both terms in
-    // that order, as `Grads::add` adds them
     if at.flags & GRAD_B != 0 {
-        w.put(at.b as usize, go * v[out + 2]);
+        // two operands, so `[y, ∂y/∂a, ∂y/∂b]`: the check of `out + 2` covers `out + 1`
+        let db = v[out + 2];
+        let da = v[out + 1];
+        if at.flags & GRAD_A != 0 {
+            w.put(at.a as usize, go * da);
+        }
+        // an operand used twice (`x * x`) was just stamped for `a`, so `b` adds: both terms
+        // in that order, as `Grads::add` adds them
+        w.put(at.b as usize, go * db);
+    } else if at.flags & GRAD_A != 0 {
+        w.put(at.a as usize, go * v[out + 1]);
     }
 }
 
