@@ -41,6 +41,16 @@ impl<T: Scalar> Tape<T> {
     #[track_caller]
     pub(crate) fn leaf_scalar(&self, needs_grad: bool, value: T) -> Tensor<'_, 1, 1, T> {
         let mut inner = self.inner.borrow_mut();
+        // the fast path, as `try_push_scalar`: the room taken as slices is the room test
+        let b = &mut *inner;
+        let off = b.values.len();
+        if let (Some([v]), Some([slot])) = (b.values.next_room(1), b.nodes.next_room(1)) {
+            *v = value;
+            *slot = Node::leaf(off as u32, 1);
+            b.values.extend_by(1);
+            b.nodes.extend_by(1);
+            return Tensor::from_raw(self, off as u32, needs_grad, value);
+        }
         let off = inner.room_for(1);
         if off == FULL {
             drop(inner);
