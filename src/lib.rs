@@ -273,6 +273,7 @@ pub mod optim;
 mod param;
 #[cfg(feature = "std")]
 pub mod pool;
+mod replay;
 mod scalar;
 mod scalar_fn;
 mod tape;
@@ -295,6 +296,7 @@ pub use nalgebra_034;
 pub use num_dual;
 pub use ops::{CustomOp, CustomOp2, ElementIndex};
 pub use param::Param;
+pub use replay::{Input, Recording, ReplayError, Workspace};
 pub use scalar::Scalar;
 pub use scalar_fn::ScalarFn;
 pub use tape::Tape;

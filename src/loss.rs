@@ -195,12 +195,13 @@ pub fn cross_entropy<'t, const K: usize, const B: usize, T: Scalar>(
             "shapegrad: `cross_entropy` got class {c} for example {b}, but there are {K} classes"
         );
     }
-    let forward = |x: &[T], out: &mut [T]| {
+    let classes = *classes; // owned: a replayable tape keeps the forward
+    let forward = move |x: &[T], out: &mut [T]| {
         let (y, d) = out.split_at_mut(1);
         let batch = lit::<T>(B as f64);
         let mut total = T::zero();
         let columns = columns::<T, K>(x).zip(d.chunks_exact_mut(K.max(1)));
-        for ((x, d), &c) in columns.zip(classes) {
+        for ((x, d), &c) in columns.zip(&classes) {
             let stats = softmax_column(x, d); // d = softmax for now
             total += (stats.max - x[c]) + stats.rest.ln_1p();
             // softmax_c − 1 = −Σ_{k≠c} softmaxₖ: for c = argmax that is rest/(1 + rest), else

@@ -43,7 +43,7 @@ std::thread_local! {
 
 /// A tape id never handed out before, on any thread.
 #[cfg(feature = "std")]
-fn next_tape_id() -> u64 {
+pub(crate) fn next_tape_id() -> u64 {
     TAPE_IDS
         .try_with(|ids| {
             let (mut next, mut end) = ids.get();
@@ -60,7 +60,7 @@ fn next_tape_id() -> u64 {
 
 /// A tape id never handed out before.
 #[cfg(not(feature = "std"))]
-fn next_tape_id() -> u64 {
+pub(crate) fn next_tape_id() -> u64 {
     take_ids(1)
 }
 

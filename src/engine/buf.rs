@@ -14,6 +14,7 @@ use alloc::vec::Vec;
 
 use super::node::Node;
 use super::pool::{self, TapeStore};
+use super::replay::Forward;
 
 /// The most scalars a tape holds: value offsets are `u32`.
 pub(crate) const MAX_SCALARS: usize = u32::MAX as usize;
@@ -130,6 +131,9 @@ pub(crate) struct Buffers<T> {
     shell: Option<Box<TapeStore<T>>>,
     /// A fixed tape's limits (`Tape::fixed`): its buffers never grow.
     pub(crate) fixed: Option<Box<Fixed<T>>>,
+    /// A replayable tape's forwards, one per recorded op in creation order
+    /// (`Tape::for_replay`, `engine/replay.rs`); `None` on every other tape.
+    pub(crate) forwards: Option<Vec<Forward<T>>>,
 }
 
 impl<T: Scalar> Buffers<T> {
@@ -142,6 +146,7 @@ impl<T: Scalar> Buffers<T> {
             param_scalars: 0,
             shell: None,
             fixed: None,
+            forwards: None,
         }
     }
 

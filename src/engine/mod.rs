@@ -7,7 +7,8 @@
 //! - `pool.rs`: the per-thread pool that recycles dropped tapes' and gradients' buffers;
 //! - `record.rs`: appending a node, on the general path and the 1×1 path;
 //! - `walk.rs`: the reverse walk (stamps, inline partials, carried gradient);
-//! - `rule.rs`: the typed view a backward rule gets.
+//! - `rule.rs`: the typed view a backward rule gets;
+//! - `replay.rs`: a replayable tape's kept forwards, and the static walk of a replay.
 
 mod buf;
 mod node;
@@ -17,10 +18,11 @@ pub(crate) mod pool;
 #[path = "pool_none.rs"]
 pub(crate) mod pool;
 mod record;
+pub(crate) mod replay;
 mod rule;
 mod store;
 mod walk;
 
 pub(crate) use buf::Buffers;
-pub(crate) use node::{BackwardFn, Op, Operand, Write};
+pub(crate) use node::{BackwardFn, Node, Op, Operand, Write};
 pub(crate) use rule::Rule;

@@ -82,6 +82,8 @@ impl<T: Scalar> Tape<T> {
 
     /// Appends an op with an `R×C` output: `forward(values, out)` writes the output and aux
     /// into `out`, reading operands from `values`, which holds everything recorded before.
+    /// A replayable tape keeps `forward` to run it again (`engine/replay.rs`), so it is a
+    /// pure function of the values it reads and of what it captured.
     ///
     /// `out` holds stale data from an earlier recording, not zeros, so `forward` must write
     /// every scalar of it (the stale-buffer test checks every op does): zeroing it first cost
@@ -91,14 +93,52 @@ impl<T: Scalar> Tape<T> {
     pub(crate) fn record<const R: usize, const C: usize>(
         &self,
         op: Op<T>,
-        forward: impl FnOnce(&[T], &mut [T]),
+        forward: impl Fn(&[T], &mut [T]) + Send + Sync + 'static,
     ) -> Tensor<'_, R, C, T> {
+        let (t, kept) = self.record_once::<R, C>(op, &forward);
+        if kept {
+            self.capture(region_len(R * C) - R * C, move |values, out| {
+                forward(values, out);
+                Ok(())
+            });
+        }
+        t
+    }
+
+    /// [`record`](Tape::record) for an op whose forward at recording time differs from the
+    /// one a replay runs (a factorisation computed before recording, for an op that may have
+    /// no value): `replay` computes the same scalars from the values, or returns `Err(op)`
+    /// (its region then NaN) where the op has none.
+    #[inline(always)]
+    #[track_caller]
+    pub(crate) fn record_fallible<const R: usize, const C: usize>(
+        &self,
+        op: Op<T>,
+        forward: impl FnOnce(&[T], &mut [T]),
+        replay: impl Fn(&[T], &mut [T]) -> Result<(), &'static str> + Send + Sync + 'static,
+    ) -> Tensor<'_, R, C, T> {
+        let (t, kept) = self.record_once::<R, C>(op, forward);
+        if kept {
+            self.capture(region_len(R * C) - R * C, replay);
+        }
+        t
+    }
+
+    /// What [`record`](Tape::record) does besides keeping the forward; also whether to keep
+    /// it (a replayable tape, and the op fitted).
+    #[inline(always)]
+    #[track_caller]
+    fn record_once<const R: usize, const C: usize>(
+        &self,
+        op: Op<T>,
+        forward: impl FnOnce(&[T], &mut [T]),
+    ) -> (Tensor<'_, R, C, T>, bool) {
         let mut inner = self.inner.borrow_mut();
         let len = region_len(R * C) + op.aux;
         let off = inner.room_for(len);
         if off == FULL {
             drop(inner);
-            return self.full(len);
+            return (self.full(len), false);
         }
         inner.values.extend_by(len);
         let (before, out) = inner.values.split_at_mut(off as usize);
@@ -106,32 +146,44 @@ impl<T: Scalar> Tape<T> {
         forward(before, &mut out[region_len(R * C) - R * C..]);
         let value = if R * C == 1 { out[0] } else { T::zero() };
         let needs_grad = inner.push_node(&op, off, region_len(R * C));
-        Tensor::from_raw(self, off, needs_grad, value)
+        let kept = inner.forwards.is_some();
+        (Tensor::from_raw(self, off, needs_grad, value), kept)
     }
 
     /// [`record`](Tape::record) for a 1×1 output whose `K` scalars (output, then aux) are
     /// already computed. The op's math ran before the tape is borrowed, so a cold call in it
-    /// (sigmoid's far-left case) has no borrow to release on unwinding.
+    /// (sigmoid's far-left case) has no borrow to release on unwinding. A replayable tape
+    /// keeps `replay`, which computes the same `K` scalars from the values before the op.
     #[inline(always)]
     #[track_caller]
     pub(crate) fn record_scalar<const K: usize>(
         &self,
         op: Op<T>,
         out: [T; K],
+        replay: impl Fn(&[T]) -> [T; K] + Send + Sync + 'static,
     ) -> Tensor<'_, 1, 1, T> {
         debug_assert_eq!(op.aux + 1, K);
         let mut inner = self.inner.borrow_mut();
-        if let Some((off, needs_grad)) = inner.try_push_scalar(&op, &out) {
-            return Tensor::from_raw(self, off, needs_grad, out[0]);
-        }
-        let off = inner.room_for(K);
-        if off == FULL {
+        let (off, needs_grad) = match inner.try_push_scalar(&op, &out) {
+            Some(pushed) => pushed,
+            None => {
+                let off = inner.room_for(K);
+                if off == FULL {
+                    drop(inner);
+                    return self.full(K);
+                }
+                let start = inner.values.extend_by(K);
+                inner.values[start..][..K].copy_from_slice(&out);
+                (off, inner.push_node(&op, off, 1))
+            }
+        };
+        if inner.forwards.is_some() {
             drop(inner);
-            return self.full(K);
+            self.capture(0, move |values, out| {
+                out.copy_from_slice(&replay(values));
+                Ok(())
+            });
         }
-        let start = inner.values.extend_by(K);
-        inner.values[start..][..K].copy_from_slice(&out);
-        let needs_grad = inner.push_node(&op, off, 1);
         Tensor::from_raw(self, off, needs_grad, out[0])
     }
 

@@ -87,7 +87,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     pub fn tanh(self) -> Self {
         // y = tanh x; d = sech² x
         let (small, two, four) = (lit::<T>(0.75), lit::<T>(2.0), lit::<T>(4.0));
-        self.map(|x, want| {
+        self.map(move |x, want| {
             let t = x.tanh();
             if x.abs() < small {
                 return (t, want.then(|| T::one() - t * t));

@@ -61,7 +61,9 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Add for Tensor<'t, R, C, T> 
                 .add(r.grad_out.iter().copied(), r.grad_out.iter().copied());
         }
         let one = T::one();
-        self.zip_tuned(rhs, "add", backward::<T, R, C>, |a, b| (a + b, [one, one]))
+        self.zip_tuned(rhs, "add", backward::<T, R, C>, move |a, b| {
+            (a + b, [one, one])
+        })
     }
 }
 
@@ -98,7 +100,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Sub for Tensor<'t, R, C, T> 
         // result, written in 8-byte stores and read back in 16-byte loads, stalls the loop on
         // store forwarding (71 % of the samples in a loop of `−` on `DualSVec64<4>`); `+` and
         // unary `−` inline. For `f32`/`f64` the compiler emits the same subtraction.
-        self.zip_tuned(rhs, "sub", backward::<T, R, C>, |a, b| {
+        self.zip_tuned(rhs, "sub", backward::<T, R, C>, move |a, b| {
             (a + (-b), [one, -one])
         })
     }

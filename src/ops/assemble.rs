@@ -116,7 +116,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     fn place<const R2: usize, const C2: usize>(self, i: usize, j: usize) -> Tensor<'t, R2, C2, T> {
         self.record_unary::<R2, C2>(
             2,
-            |x, out| {
+            move |x, out| {
                 let (y, aux) = out.split_at_mut(out.len() - 2);
                 y.fill(T::zero());
                 for c in 0..C {

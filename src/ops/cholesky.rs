@@ -6,7 +6,7 @@
 
 use nalgebra::{Const, DimMin, SMatrix};
 
-use super::Rule;
+use super::{Rule, no_value};
 use crate::gradients::matrix_from;
 use crate::{Scalar, Tensor};
 
@@ -51,9 +51,13 @@ where
             r.grad_x.add(ga.as_slice().iter().copied());
         }
         let l = self.value().cholesky()?.l();
-        Some(self.record_unary::<N, N>(
+        Some(self.record_unary_fallible::<N, N>(
             0,
-            |_, out| out.copy_from_slice(l.as_slice()),
+            move |out| out.copy_from_slice(l.as_slice()),
+            |x, out| match matrix_from::<T, N, N>(x).cholesky() {
+                Some(c) => Ok(out.copy_from_slice(c.l().as_slice())),
+                None => no_value(out, "cholesky"),
+            },
             backward::<T, N>,
         ))
     }

@@ -32,7 +32,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
             "shapegrad: `clamp` needs lo <= hi, neither NaN (got lo = {lo}, hi = {hi})"
         );
         // y = min(max(x, lo), hi); dy/dx = [lo ≤ x ≤ hi]
-        self.map(|x, want| {
+        self.map(move |x, want| {
             let (y, d) = if x < lo {
                 (lo, T::zero())
             } else if x > hi {

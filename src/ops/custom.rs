@@ -124,6 +124,9 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// to every element. Backward: `∂x += ∂y ⊙ dy/dx` (the derivative is stored in the
     /// forward pass). The crate's own `sin` is `self.map_with_derivative(|x| (x.sin(), x.cos()))`.
     ///
+    /// `f` is `Send + Sync + 'static` (capture data by value, with `move`): a
+    /// [replayable](crate::Recording) tape keeps it to run again at new inputs.
+    ///
     /// # Examples
     ///
     /// `softplus(x) = ln(1 + eˣ)`, stable for large `x`, with derivative `σ(x)`:
@@ -144,8 +147,8 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// ```
     #[inline]
     #[track_caller]
-    pub fn map_with_derivative(self, f: impl Fn(T) -> (T, T)) -> Self {
-        self.map(|x, want| {
+    pub fn map_with_derivative(self, f: impl Fn(T) -> (T, T) + Send + Sync + 'static) -> Self {
+        self.map(move |x, want| {
             let (y, d) = f(x);
             (y, want.then_some(d))
         })
@@ -175,8 +178,12 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// ```
     #[inline]
     #[track_caller]
-    pub fn zip_with_derivative(self, rhs: Self, f: impl Fn(T, T) -> (T, [T; 2])) -> Self {
-        self.zip(rhs, "zip_with_derivative", |a, b, want| {
+    pub fn zip_with_derivative(
+        self,
+        rhs: Self,
+        f: impl Fn(T, T) -> (T, [T; 2]) + Send + Sync + 'static,
+    ) -> Self {
+        self.zip(rhs, "zip_with_derivative", move |a, b, want| {
             let (y, d) = f(a, b);
             (y, want.then_some(d))
         })

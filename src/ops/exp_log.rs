@@ -124,7 +124,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     pub fn powi(self, n: i32) -> Self {
         // y = xⁿ; d = n·xⁿ⁻¹
         let n_t = lit::<T>(f64::from(n));
-        self.map(|x, want| {
+        self.map(move |x, want| {
             let y = x.powi(n);
             let d = || match n {
                 0 => T::zero(),            // also at x = 0, where 0·x⁻¹ is NaN

@@ -125,7 +125,11 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
             r.grad_x.add(terms);
         }
         let relu = |x: T| if x <= T::zero() { T::zero() } else { x };
-        self.record_unary(0, |x, out| elementwise(x, out, relu), backward::<T, R, C>)
+        self.record_unary(
+            0,
+            move |x, out| elementwise(x, out, relu),
+            backward::<T, R, C>,
+        )
     }
 
     /// The element-wise maximum `max(a, b)`. Backward: `∂a += ∂y ⊙ [a > b]`,

@@ -15,8 +15,8 @@
 
 use nalgebra::{Const, DimMin, SMatrix};
 
-use super::Rule;
 use super::lu::{Lu, transposed_solve};
+use super::{Rule, no_value};
 use crate::gradients::matrix_from;
 use crate::{Scalar, Tensor};
 
@@ -131,9 +131,13 @@ where
             r.grad_x.add(ga.as_slice().iter().copied());
         }
         let inv = self.value().try_inverse()?;
-        Some(self.record_unary::<N, N>(
+        Some(self.record_unary_fallible::<N, N>(
             0,
-            |_, out| out.copy_from_slice(inv.as_slice()),
+            move |out| out.copy_from_slice(inv.as_slice()),
+            |x, out| match matrix_from::<T, N, N>(x).try_inverse() {
+                Some(inv) => Ok(out.copy_from_slice(inv.as_slice())),
+                None => no_value(out, "try_inverse"),
+            },
             backward::<T, N>,
         ))
     }
@@ -169,14 +173,24 @@ where
         // nalgebra's `lu().solve(b)`, to the bit (`ops/lu.rs`)
         let lu = Lu::new(self.value());
         let x = lu.solve(&b.value())?;
-        Some(self.record_binary::<N, K, N, K>(
+        Some(self.record_binary_fallible::<N, K, N, K>(
             b,
             "solve",
             N * N + N,
-            |_, _, out| {
+            move |out| {
                 let (y, aux) = out.split_at_mut(N * K);
                 y.copy_from_slice(x.as_slice());
                 lu.store(aux);
+            },
+            |a, b, out| {
+                let lu = Lu::new(matrix_from::<T, N, N>(a));
+                let Some(x) = lu.solve(&matrix_from::<T, N, K>(b)) else {
+                    return no_value(out, "solve");
+                };
+                let (y, aux) = out.split_at_mut(N * K);
+                y.copy_from_slice(x.as_slice());
+                lu.store(aux);
+                Ok(())
             },
             solve_backward::<T, N, K>,
         ))

@@ -59,16 +59,21 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// a forward-mode Jacobian is one); its aux region is left as it was.
     #[inline(always)]
     #[track_caller]
-    pub(crate) fn map(self, f: impl Fn(T, bool) -> (T, Option<T>)) -> Self {
+    pub(crate) fn map(self, f: impl Fn(T, bool) -> (T, Option<T>) + Send + Sync + 'static) -> Self {
         let want = self.operand().needs_grad;
+        let x = self.offset();
         if R * C == 1 {
-            let (y, d) = f(self.scalar(), want);
+            let scalars = move |x: T| {
+                let (y, d) = f(x, want);
+                [y, d.unwrap_or(y)]
+            };
             let op = self.unary(0, map_backward::<T, R, C>).with_partials();
-            return self.tape().record_scalar(op, [y, d.unwrap_or(y)]).retype();
+            let out = scalars(self.scalar());
+            let replay = move |v: &[T]| scalars(v[x]);
+            return self.tape().record_scalar(op, out, replay).retype();
         }
         let op = self.unary(R * C, map_backward::<T, R, C>);
-        let x = self.offset();
-        self.tape().record(op, |values, out| {
+        self.tape().record(op, move |values, out| {
             let (y, d) = out.split_at_mut(R * C);
             let x = &values[x..][..R * C];
             if want {
@@ -97,20 +102,25 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
         self,
         rhs: Self,
         name: &'static str,
-        f: impl Fn(T, T, bool) -> (T, Option<[T; 2]>),
+        f: impl Fn(T, T, bool) -> (T, Option<[T; 2]>) + Send + Sync + 'static,
     ) -> Self {
         let want = self.operand().needs_grad || rhs.operand().needs_grad;
+        let (a, b) = (self.offset(), rhs.offset());
         if R * C == 1 {
-            let (y, d) = f(self.scalar(), rhs.scalar(), want);
-            let [da, db] = d.unwrap_or([y, y]);
+            let scalars = move |a: T, b: T| {
+                let (y, d) = f(a, b, want);
+                let [da, db] = d.unwrap_or([y, y]);
+                [y, da, db]
+            };
             let op = self
                 .binary(rhs, name, 0, zip_backward::<T, R, C>)
                 .with_partials();
-            return self.tape().record_scalar(op, [y, da, db]).retype();
+            let out = scalars(self.scalar(), rhs.scalar());
+            let replay = move |v: &[T]| scalars(v[a], v[b]);
+            return self.tape().record_scalar(op, out, replay).retype();
         }
         let op = self.binary(rhs, name, 2 * R * C, zip_backward::<T, R, C>);
-        let (a, b) = (self.offset(), rhs.offset());
-        self.tape().record(op, |values, out| {
+        self.tape().record(op, move |values, out| {
             let (y, d) = out.split_at_mut(R * C);
             let (da, db) = d.split_at_mut(R * C);
             let ab = values[a..][..R * C].iter().zip(&values[b..][..R * C]);
@@ -137,18 +147,45 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     pub(crate) fn record_unary<const R2: usize, const C2: usize>(
         self,
         aux: usize,
-        forward: impl FnOnce(&[T], &mut [T]),
+        forward: impl Fn(&[T], &mut [T]) + Send + Sync + 'static,
         backward: BackwardFn<T>,
     ) -> Tensor<'t, R2, C2, T> {
         let op = self.unary(aux, backward);
-        if R * C == 1 && R2 * C2 == 1 && aux == 0 {
-            let mut out = [T::zero()];
-            forward(&[self.scalar()], &mut out);
-            return self.tape().record_scalar(op, out).retype();
-        }
         let x = self.offset();
+        if R * C == 1 && R2 * C2 == 1 && aux == 0 {
+            let scalars = move |x: T| {
+                let mut out = [T::zero()];
+                forward(&[x], &mut out);
+                out
+            };
+            let out = scalars(self.scalar());
+            let replay = move |v: &[T]| scalars(v[x]);
+            return self.tape().record_scalar(op, out, replay).retype();
+        }
         self.tape()
-            .record(op, |values, out| forward(&values[x..][..R * C], out))
+            .record(op, move |values, out| forward(&values[x..][..R * C], out))
+    }
+
+    /// [`record_unary`](Tensor::record_unary) for an op that may have no value (a
+    /// factorisation that fails), computed before recording: `forward` writes `out` from
+    /// that result; `replay(x, out)` is the forward a replay runs at new values, computing
+    /// the same scalars from the operand's values, or returning `Err(op name)` (after filling
+    /// `out` with NaN) where the op has no value there.
+    #[inline(always)]
+    #[track_caller]
+    pub(crate) fn record_unary_fallible<const R2: usize, const C2: usize>(
+        self,
+        aux: usize,
+        forward: impl FnOnce(&mut [T]),
+        replay: impl Fn(&[T], &mut [T]) -> Result<(), &'static str> + Send + Sync + 'static,
+        backward: BackwardFn<T>,
+    ) -> Tensor<'t, R2, C2, T> {
+        let x = self.offset();
+        self.tape().record_fallible(
+            self.unary(aux, backward),
+            |_, out| forward(out),
+            move |values, out| replay(&values[x..][..R * C], out),
+        )
     }
 
     /// Records an op of two operands of one tape, of any shapes, with an `R2×C2` output and
@@ -168,19 +205,50 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
         rhs: Tensor<'t, R1, C1, T>,
         name: &'static str,
         aux: usize,
-        forward: impl FnOnce(&[T], &[T], &mut [T]),
+        forward: impl Fn(&[T], &[T], &mut [T]) + Send + Sync + 'static,
         backward: BackwardFn<T>,
     ) -> Tensor<'t, R2, C2, T> {
         let op = self.binary(rhs, name, aux, backward);
-        if R * C == 1 && R1 * C1 == 1 && R2 * C2 == 1 && aux == 0 {
-            let mut out = [T::zero()];
-            forward(&[self.scalar()], &[rhs.scalar()], &mut out);
-            return self.tape().record_scalar(op, out).retype();
-        }
         let (a, b) = (self.offset(), rhs.offset());
-        self.tape().record(op, |values, out| {
+        if R * C == 1 && R1 * C1 == 1 && R2 * C2 == 1 && aux == 0 {
+            let scalars = move |a: T, b: T| {
+                let mut out = [T::zero()];
+                forward(&[a], &[b], &mut out);
+                out
+            };
+            let out = scalars(self.scalar(), rhs.scalar());
+            let replay = move |v: &[T]| scalars(v[a], v[b]);
+            return self.tape().record_scalar(op, out, replay).retype();
+        }
+        self.tape().record(op, move |values, out| {
             forward(&values[a..][..R * C], &values[b..][..R1 * C1], out)
         })
+    }
+
+    /// [`record_binary`](Tensor::record_binary) for an op that may have no value, as
+    /// [`record_unary_fallible`](Tensor::record_unary_fallible): `replay(lhs, rhs, out)`.
+    #[inline(always)]
+    #[track_caller]
+    pub(crate) fn record_binary_fallible<
+        const R1: usize,
+        const C1: usize,
+        const R2: usize,
+        const C2: usize,
+    >(
+        self,
+        rhs: Tensor<'t, R1, C1, T>,
+        name: &'static str,
+        aux: usize,
+        forward: impl FnOnce(&mut [T]),
+        replay: impl Fn(&[T], &[T], &mut [T]) -> Result<(), &'static str> + Send + Sync + 'static,
+        backward: BackwardFn<T>,
+    ) -> Tensor<'t, R2, C2, T> {
+        let (a, b) = (self.offset(), rhs.offset());
+        self.tape().record_fallible(
+            self.binary(rhs, name, aux, backward),
+            |_, out| forward(out),
+            move |values, out| replay(&values[a..][..R * C], &values[b..][..R1 * C1], out),
+        )
     }
 
     /// What a one-operand op records besides its output.
@@ -215,6 +283,13 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
             partials: false,
         }
     }
+}
+
+/// What a fallible op's replay forward returns where the op has no value: `out` filled with
+/// NaN, and the op's name.
+pub(crate) fn no_value<T: Scalar>(out: &mut [T], op: &'static str) -> Result<(), &'static str> {
+    out.fill(T::zero() / T::zero());
+    Err(op)
 }
 
 /// `out[i] = f(x[i])`: the forward of an element-wise op with a rule of its own

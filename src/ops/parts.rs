@@ -221,7 +221,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     fn view<const R2: usize, const C2: usize>(self, i: usize, j: usize) -> Tensor<'t, R2, C2, T> {
         self.record_unary::<R2, C2>(
             2,
-            |x, out| {
+            move |x, out| {
                 let (y, aux) = out.split_at_mut(out.len() - 2);
                 for (c, col) in y.chunks_exact_mut(R2.max(1)).enumerate().take(C2) {
                     col[..R2].copy_from_slice(&x[(j + c) * R + i..][..R2]);

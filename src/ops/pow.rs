@@ -60,7 +60,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     #[track_caller]
     pub fn powf(self, c: T) -> Self {
         // y = xᶜ; dy/dx = c·xᶜ⁻¹
-        self.map(|x, want| (x.powf(c), want.then(|| powf_derivative(x, c))))
+        self.map(move |x, want| (x.powf(c), want.then(|| powf_derivative(x, c))))
     }
 
     /// The power `xᵖ` with a 1×1 tensor exponent `p`, element-wise, differentiated with

@@ -21,16 +21,26 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// runs `backward`, which recomputes `d` from the values.
     #[inline(always)]
     #[track_caller]
-    pub(crate) fn map_tuned(self, backward: BackwardFn<T>, f: impl Fn(T) -> (T, T)) -> Self {
-        if R * C == 1 {
-            let (y, d) = f(self.scalar());
-            let op = self.unary(0, backward).with_partials();
-            return self.tape().record_scalar(op, [y, d]).retype();
-        }
+    pub(crate) fn map_tuned(
+        self,
+        backward: BackwardFn<T>,
+        f: impl Fn(T) -> (T, T) + Send + Sync + 'static,
+    ) -> Self {
         let x = self.offset();
-        self.tape().record(self.unary(0, backward), |values, out| {
-            elementwise(&values[x..][..R * C], out, |v| f(v).0)
-        })
+        if R * C == 1 {
+            let scalars = move |x: T| {
+                let (y, d) = f(x);
+                [y, d]
+            };
+            let op = self.unary(0, backward).with_partials();
+            let out = scalars(self.scalar());
+            let replay = move |v: &[T]| scalars(v[x]);
+            return self.tape().record_scalar(op, out, replay).retype();
+        }
+        self.tape()
+            .record(self.unary(0, backward), move |values, out| {
+                elementwise(&values[x..][..R * C], out, |v| f(v).0)
+            })
     }
 
     /// [`map_tuned`](Tensor::map_tuned) for two operands of one shape:
@@ -42,16 +52,21 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
         rhs: Self,
         name: &'static str,
         backward: BackwardFn<T>,
-        f: impl Fn(T, T) -> (T, [T; 2]),
+        f: impl Fn(T, T) -> (T, [T; 2]) + Send + Sync + 'static,
     ) -> Self {
-        if R * C == 1 {
-            let (y, [da, db]) = f(self.scalar(), rhs.scalar());
-            let op = self.binary(rhs, name, 0, backward).with_partials();
-            return self.tape().record_scalar(op, [y, da, db]).retype();
-        }
         let (a, b) = (self.offset(), rhs.offset());
+        if R * C == 1 {
+            let scalars = move |a: T, b: T| {
+                let (y, [da, db]) = f(a, b);
+                [y, da, db]
+            };
+            let op = self.binary(rhs, name, 0, backward).with_partials();
+            let out = scalars(self.scalar(), rhs.scalar());
+            let replay = move |v: &[T]| scalars(v[a], v[b]);
+            return self.tape().record_scalar(op, out, replay).retype();
+        }
         let op = self.binary(rhs, name, 0, backward);
-        self.tape().record(op, |values, out| {
+        self.tape().record(op, move |values, out| {
             elementwise2(&values[a..][..R * C], &values[b..][..R * C], out, |a, b| {
                 f(a, b).0
             })
@@ -68,25 +83,25 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
         c: T,
         c_is_derivative: bool,
         backward: BackwardFn<T>,
-        f: impl Fn(T, T) -> T,
+        f: impl Fn(T, T) -> T + Send + Sync + 'static,
     ) -> Self {
+        let x = self.offset();
         if R * C == 1 {
             let mut op = self.unary(1, backward);
             if c_is_derivative {
                 op = op.with_partials();
             }
-            return self
-                .tape()
-                .record_scalar(op, [f(self.scalar(), c), c])
-                .retype();
+            let out = [f(self.scalar(), c), c];
+            let replay = move |v: &[T]| [f(v[x], c), c];
+            return self.tape().record_scalar(op, out, replay).retype();
         }
-        let x = self.offset();
-        self.tape().record(self.unary(1, backward), |values, out| {
-            let (y, aux) = out.split_at_mut(R * C);
-            for (o, &v) in y.iter_mut().zip(&values[x..][..R * C]) {
-                *o = f(v, c);
-            }
-            aux[0] = c;
-        })
+        self.tape()
+            .record(self.unary(1, backward), move |values, out| {
+                let (y, aux) = out.split_at_mut(R * C);
+                for (o, &v) in y.iter_mut().zip(&values[x..][..R * C]) {
+                    *o = f(v, c);
+                }
+                aux[0] = c;
+            })
     }
 }
