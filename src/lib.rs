@@ -274,6 +274,7 @@ mod param;
 #[cfg(feature = "std")]
 pub mod pool;
 mod replay;
+mod replay_fn;
 mod scalar;
 mod scalar_fn;
 mod tape;
@@ -297,6 +298,7 @@ pub use num_dual;
 pub use ops::{CustomOp, CustomOp2, ElementIndex};
 pub use param::Param;
 pub use replay::{Input, Recording, ReplayError, Workspace};
+pub use replay_fn::{ReplayFn, ReplayVectorFn};
 pub use scalar::Scalar;
 pub use scalar_fn::ScalarFn;
 pub use tape::Tape;
