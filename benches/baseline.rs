@@ -7,7 +7,7 @@
 use std::hint::black_box;
 
 use nalgebra::{SMatrix, SVector};
-use shapegrad::{Gradients, Param, Scalar, Tape, Tensor};
+use shapegrad::{Gradients, Input, Param, Recording, Scalar, Tape, Tensor, Workspace};
 
 fn sigmoid<T: Scalar>(x: T) -> T {
     T::one() / (T::one() + (-x).exp())
@@ -500,4 +500,132 @@ pub fn chain_tuned<const C_VAR: bool>(
     let (x, c, z) = chain_on_tape::<C_VAR>(tape, params, steps);
     z.backward_into(grads);
     black_box((z.item(), grads.slice(x), c.map(|c| grads.slice(c))));
+}
+
+/// The graph function recorded once on a replayable tape (`Recording`), evaluated by replay:
+/// the recording, its six leaves as inputs, and a workspace.
+pub struct GraphReplay {
+    rec: Recording<1, 1>,
+    leaves: [Input<1, 1>; 6],
+    ws: Workspace,
+}
+
+impl GraphReplay {
+    /// Records `record` once at the notebook's point.
+    pub fn new(record: Record) -> Self {
+        let tape = Tape::for_replay();
+        let (y, leaves) = record(&tape, GRAPH_X, GRAPH_W);
+        let rec = Recording::new(y).expect("a replayable tape");
+        let leaves = leaves.map(|t| rec.input(t));
+        let ws = rec.workspace();
+        GraphReplay { rec, leaves, ws }
+    }
+
+    /// One evaluation by replay: the six inputs set, forward, backward, six gradients read
+    /// (in `graph_by_hand`'s order).
+    #[inline(never)]
+    pub fn step(&mut self, x: [f64; 2], w: [f64; 4]) -> (f64, [f64; 6]) {
+        let values = [x[0], x[1], w[0], w[1], w[2], w[3]];
+        for (&input, v) in self.leaves.iter().zip(values) {
+            self.rec.set(&mut self.ws, input, &nalgebra::Matrix1::new(v));
+        }
+        let y = self.rec.forward(&mut self.ws).expect("no fallible op")[0];
+        self.rec.backward_one(&mut self.ws);
+        (y, self.leaves.map(|i| self.rec.gradient(&self.ws, i)[0]))
+    }
+}
+
+/// The net recorded once on a replayable tape with the input and every weight an input
+/// ([`Net::vars_on`]), evaluated by replay.
+pub struct NetReplay<T: Scalar, const N: usize, const H: usize, const O: usize> {
+    rec: Recording<1, 1, T>,
+    x: Input<N, 1>,
+    w1: Input<H, N>,
+    b1: Input<H, 1>,
+    w2: Input<O, H>,
+    b2: Input<O, 1>,
+    ws: Workspace<T>,
+}
+
+impl<T: Scalar, const N: usize, const H: usize, const O: usize> NetReplay<T, N, H, O> {
+    /// Records `net` once at `x`.
+    pub fn new(net: &Net<T, N, H, O>, x: SVector<T, N>) -> Self {
+        let tape = Tape::for_replay();
+        let (loss, v) = net.vars_on(&tape, x);
+        let rec = Recording::new(loss).expect("a replayable tape");
+        let (x, w1, b1) = (rec.input(v.x), rec.input(v.w1), rec.input(v.b1));
+        let (w2, b2) = (rec.input(v.w2), rec.input(v.b2));
+        let ws = rec.workspace();
+        NetReplay { rec, x, w1, b1, w2, b2, ws }
+    }
+
+    /// One evaluation by replay: input and weights set, forward, backward, every gradient
+    /// copied out (as `copy_out` does for a recording); returns the loss.
+    #[inline(never)]
+    pub fn step(&mut self, net: &Net<T, N, H, O>, x: &SVector<T, N>) -> T {
+        let (rec, ws) = (&self.rec, &mut self.ws);
+        rec.set(ws, self.x, x);
+        rec.set(ws, self.w1, &net.w1);
+        rec.set(ws, self.b1, &net.b1);
+        rec.set(ws, self.w2, &net.w2);
+        rec.set(ws, self.b2, &net.b2);
+        let loss = rec.forward(ws).expect("no fallible op")[0];
+        rec.backward_one(ws);
+        black_box((&rec.gradient(ws, self.x), &rec.gradient(ws, self.b1)));
+        black_box(&rec.gradient(ws, self.b2));
+        black_box(&rec.gradient(ws, self.w1));
+        black_box(&rec.gradient(ws, self.w2));
+        loss
+    }
+
+    /// The gradients of the last step: `(x, W1, b1, W2, b2)`.
+    pub fn grads(
+        &self,
+    ) -> (
+        SVector<T, N>,
+        SMatrix<T, H, N>,
+        SVector<T, H>,
+        SMatrix<T, O, H>,
+        SVector<T, O>,
+    ) {
+        let (rec, ws) = (&self.rec, &self.ws);
+        (
+            rec.gradient(ws, self.x),
+            rec.gradient(ws, self.w1),
+            rec.gradient(ws, self.b1),
+            rec.gradient(ws, self.w2),
+            rec.gradient(ws, self.b2),
+        )
+    }
+}
+
+/// The chain with `c` a variable recorded once on a replayable tape, evaluated by replay.
+pub struct ChainReplay {
+    rec: Recording<1, 1>,
+    x: Input<1, 1>,
+    c: Input<1, 1>,
+    ws: Workspace,
+}
+
+impl ChainReplay {
+    /// Records `steps` steps of the chain once at `params`.
+    pub fn new(params: (f64, f64, f64), steps: usize) -> Self {
+        let tape = Tape::for_replay();
+        let (x, c, z) = chain_on_tape::<true>(&tape, params, steps);
+        let rec = Recording::new(z).expect("a replayable tape");
+        let (x, c) = (rec.input(x), rec.input(c.expect("c is a variable")));
+        let ws = rec.workspace();
+        ChainReplay { rec, x, c, ws }
+    }
+
+    /// One evaluation by replay at `(z0, c)`: `(z_n, ∂z_n/∂z_0, ∂z_n/∂c)`.
+    #[inline(never)]
+    pub fn step(&mut self, z0: f64, c: f64) -> (f64, f64, f64) {
+        let (rec, ws) = (&self.rec, &mut self.ws);
+        rec.set(ws, self.x, &nalgebra::Matrix1::new(z0));
+        rec.set(ws, self.c, &nalgebra::Matrix1::new(c));
+        let z = rec.forward(ws).expect("no fallible op")[0];
+        rec.backward_one(ws);
+        (z, rec.gradient(ws, self.x)[0], rec.gradient(ws, self.c)[0])
+    }
 }

@@ -21,7 +21,8 @@ use shapegrad::{Gradients, Scalar, Tape};
 use interleave::{Row, run};
 
 use baseline::{
-    GRAPH_W, GRAPH_X, MinimalTape, Net, NetGrads, Record, chain_by_hand, chain_readme, chain_tuned,
+    ChainReplay, GRAPH_W, GRAPH_X, GraphReplay, MinimalTape, Net, NetGrads, NetReplay, Record,
+    chain_by_hand, chain_readme, chain_tuned,
     chain_var_c_by_hand, chain_var_c_minimal_tape, graph_by_hand, graph_notebook_on_tape,
     graph_on_tape, graph_readme, graph_tuned,
 };
@@ -35,6 +36,7 @@ fn graphs() {
         let mut tape = Tape::<f64>::new();
         let mut grads = Gradients::new();
         let mut g = [0.0; 6];
+        let mut replay = GraphReplay::new(record);
         run(
             name,
             (1.0, ""),
@@ -48,6 +50,12 @@ fn graphs() {
                 (
                     "tuned",
                     Box::new(|| graph_tuned(record, &mut tape, &mut grads)),
+                ),
+                (
+                    "replay",
+                    Box::new(|| {
+                        black_box(replay.step(black_box(GRAPH_X), black_box(GRAPH_W)));
+                    }),
                 ),
                 (
                     "by_hand",
@@ -67,6 +75,7 @@ fn net<T: Scalar, const N: usize, const H: usize, const O: usize>(name: &str) {
     let (mut tape, mut grads) = (Tape::<T>::new(), Gradients::new());
     let (mut tape2, mut grads2) = (Tape::<T>::new(), Gradients::new());
     let mut g = NetGrads::<T, N, H, O>::new();
+    let mut replay = NetReplay::new(&net, x);
     run(
         name,
         (1.0, ""),
@@ -79,6 +88,12 @@ fn net<T: Scalar, const N: usize, const H: usize, const O: usize>(name: &str) {
             (
                 "tuned_wrt",
                 Box::new(|| net.step_tuned(x, &mut tape2, &mut grads2, true)),
+            ),
+            (
+                "replay",
+                Box::new(|| {
+                    black_box(replay.step(&net, black_box(&x)));
+                }),
             ),
             (
                 "by_hand",
@@ -110,6 +125,7 @@ fn chain_group<const C_VAR: bool>(name: &str, params: (f64, f64, f64)) {
         let (mut tape, mut grads) = (Tape::<f64>::new(), Gradients::new());
         let mut zs = Vec::with_capacity(steps);
         let mut minimal = MinimalTape::default();
+        let mut replay = C_VAR.then(|| ChainReplay::new(params, steps));
         let mut rows: Vec<Row<'_>> = vec![
             ("readme", Box::new(|| chain_readme::<C_VAR>(params, steps))),
             (
@@ -117,6 +133,14 @@ fn chain_group<const C_VAR: bool>(name: &str, params: (f64, f64, f64)) {
                 Box::new(|| chain_tuned::<C_VAR>(params, steps, &mut tape, &mut grads)),
             ),
         ];
+        if let Some(replay) = &mut replay {
+            rows.push((
+                "replay",
+                Box::new(move || {
+                    black_box(replay.step(black_box(z0), cc));
+                }),
+            ));
+        }
         if C_VAR {
             // not a shapegrad idiom: the floor of a minimal safe-Rust tape (baseline.rs)
             rows.push((
