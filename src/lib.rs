@@ -119,6 +119,15 @@
 //! `docs/higher-order.md` in the repository explains forward-over-reverse, works through the
 //! notebook's graph function and its Hessian, and measures the cost.
 //!
+//! # Record once, evaluate many
+//!
+//! A function evaluated many times (an optimiser's objective, a controller's model) can be
+//! recorded once on [`Tape::for_replay`] and run again at new inputs through a
+//! [`Recording`] (any leaf an [`Input`], constants as data), or as a [`ReplayFn`] /
+//! [`ReplayVectorFn`] for a [`ScalarFn`] / [`VectorFn`]: the same bits as recording afresh, no
+//! allocation per evaluation. Control flow in the function's own code is not captured; the
+//! checked forms report it ([`ReplayError::Changed`]). See `docs/replay.md`.
+//!
 //! # Embedded and real-time
 //!
 //! Without the default feature `std` the crate is `#![no_std]` with `alloc`: no buffer pool,

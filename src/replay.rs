@@ -24,7 +24,7 @@ pub enum ReplayError {
     NotReplayable,
     /// An op has no value at these inputs: a `cholesky` of a matrix that is no longer
     /// positive definite, a `try_inverse` or `solve` of a singular one (recording there,
-    /// the function got `None` and took another path). The outputs are NaN.
+    /// the function got `None` and took another path). The replay stops there.
     NoValue {
         /// The op's name.
         op: &'static str,

@@ -261,15 +261,7 @@ impl<const N: usize, const M: usize, T: Scalar> ReplayVectorFn<N, M, T> {
         x: &SVector<T, N>,
     ) -> Result<(SVector<T, M>, SMatrix<T, M, N>), ReplayError> {
         let y = self.value(ws, x)?;
-        let mut j = SMatrix::<T, M, N>::zeros();
-        let mut seed = SVector::<T, M>::zeros();
-        for i in 0..M {
-            seed[i] = T::one();
-            self.recording.backward(ws, &seed);
-            seed[i] = T::zero();
-            j.set_row(i, &self.recording.gradient(ws, self.x).transpose());
-        }
-        Ok((y, j))
+        Ok((y, self.rows(ws)))
     }
 
     /// `(f(x), wᵀJ(x))`: one forward and one replayed walk seeded with `w`.
@@ -325,9 +317,22 @@ impl<const N: usize, const M: usize, T: Scalar> ReplayVectorFn<N, M, T> {
         f: &impl VectorFn<N, M>,
         x: &SVector<T, N>,
     ) -> Result<(SVector<T, M>, SMatrix<T, M, N>), ReplayError> {
-        self.value(ws, x)?;
+        let y = self.value(ws, x)?;
         let tape = Tape::for_replay();
         self.recording.check(ws, f.eval(tape.var(*x)))?;
-        self.jacobian(ws, x)
+        Ok((y, self.rows(ws)))
+    }
+
+    /// The Jacobian at the values of `ws`'s last forward: one walk per output.
+    fn rows(&self, ws: &mut Workspace<T>) -> SMatrix<T, M, N> {
+        let mut j = SMatrix::<T, M, N>::zeros();
+        let mut seed = SVector::<T, M>::zeros();
+        for i in 0..M {
+            seed[i] = T::one();
+            self.recording.backward(ws, &seed);
+            seed[i] = T::zero();
+            j.set_row(i, &self.recording.gradient(ws, self.x).transpose());
+        }
+        j
     }
 }

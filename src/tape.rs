@@ -238,6 +238,9 @@ impl<T: Scalar> Tape<T> {
         if let Some(fixed) = &mut inner.fixed {
             fixed.overflow = None;
         }
+        if let Some(forwards) = &mut inner.forwards {
+            forwards.clear(); // parameters have none
+        }
         self.session.generation += 1;
     }
 

@@ -12,6 +12,11 @@
 //!   the typed [`Rule`] view, which says what the rule may read and writes each operand's
 //!   gradient once (`grad_x.add(terms)` is `∂x += terms`).
 //!
+//! Forward closures are `Fn + Send + Sync + 'static` (capture by value, with `move`) and pure
+//! functions of the operands' values and what they captured: a replayable tape keeps them to
+//! run again. An op whose forward uses a result computed before recording (a factorisation
+//! that may fail) uses `record_unary_fallible`/`record_binary_fallible`.
+//!
 //! `map` and `zip` need no rule: the derivative is stored in the forward pass and one shared
 //! rule multiplies it by the upstream gradient, on a 1×1 tensor and on a matrix alike, so the
 //! two agree bit for bit by construction. The engine's fast paths (the 1×1 recording path,
