@@ -527,7 +527,8 @@ impl GraphReplay {
     pub fn step(&mut self, x: [f64; 2], w: [f64; 4]) -> (f64, [f64; 6]) {
         let values = [x[0], x[1], w[0], w[1], w[2], w[3]];
         for (&input, v) in self.leaves.iter().zip(values) {
-            self.rec.set(&mut self.ws, input, &nalgebra::Matrix1::new(v));
+            self.rec
+                .set(&mut self.ws, input, &nalgebra::Matrix1::new(v));
         }
         let y = self.rec.forward(&mut self.ws).expect("no fallible op")[0];
         self.rec.backward_one(&mut self.ws);
@@ -556,7 +557,15 @@ impl<T: Scalar, const N: usize, const H: usize, const O: usize> NetReplay<T, N, 
         let (x, w1, b1) = (rec.input(v.x), rec.input(v.w1), rec.input(v.b1));
         let (w2, b2) = (rec.input(v.w2), rec.input(v.b2));
         let ws = rec.workspace();
-        NetReplay { rec, x, w1, b1, w2, b2, ws }
+        NetReplay {
+            rec,
+            x,
+            w1,
+            b1,
+            w2,
+            b2,
+            ws,
+        }
     }
 
     /// One evaluation by replay: input and weights set, forward, backward, every gradient
@@ -576,26 +585,6 @@ impl<T: Scalar, const N: usize, const H: usize, const O: usize> NetReplay<T, N, 
         black_box(&rec.gradient(ws, self.w1));
         black_box(&rec.gradient(ws, self.w2));
         loss
-    }
-
-    /// The gradients of the last step: `(x, W1, b1, W2, b2)`.
-    pub fn grads(
-        &self,
-    ) -> (
-        SVector<T, N>,
-        SMatrix<T, H, N>,
-        SVector<T, H>,
-        SMatrix<T, O, H>,
-        SVector<T, O>,
-    ) {
-        let (rec, ws) = (&self.rec, &self.ws);
-        (
-            rec.gradient(ws, self.x),
-            rec.gradient(ws, self.w1),
-            rec.gradient(ws, self.b1),
-            rec.gradient(ws, self.w2),
-            rec.gradient(ws, self.b2),
-        )
     }
 }
 

@@ -22,9 +22,8 @@ use interleave::{Row, run};
 
 use baseline::{
     ChainReplay, GRAPH_W, GRAPH_X, GraphReplay, MinimalTape, Net, NetGrads, NetReplay, Record,
-    chain_by_hand, chain_readme, chain_tuned,
-    chain_var_c_by_hand, chain_var_c_minimal_tape, graph_by_hand, graph_notebook_on_tape,
-    graph_on_tape, graph_readme, graph_tuned,
+    chain_by_hand, chain_readme, chain_tuned, chain_var_c_by_hand, chain_var_c_minimal_tape,
+    graph_by_hand, graph_notebook_on_tape, graph_on_tape, graph_readme, graph_tuned,
 };
 
 fn graphs() {

@@ -55,7 +55,10 @@ where
             0,
             move |out| out.copy_from_slice(l.as_slice()),
             |x, out| match matrix_from::<T, N, N>(x).cholesky() {
-                Some(c) => Ok(out.copy_from_slice(c.l().as_slice())),
+                Some(c) => {
+                    out.copy_from_slice(c.l().as_slice());
+                    Ok(())
+                }
                 None => no_value(out, "cholesky"),
             },
             backward::<T, N>,

@@ -135,7 +135,10 @@ where
             0,
             move |out| out.copy_from_slice(inv.as_slice()),
             |x, out| match matrix_from::<T, N, N>(x).try_inverse() {
-                Some(inv) => Ok(out.copy_from_slice(inv.as_slice())),
+                Some(inv) => {
+                    out.copy_from_slice(inv.as_slice());
+                    Ok(())
+                }
                 None => no_value(out, "try_inverse"),
             },
             backward::<T, N>,
