@@ -530,3 +530,158 @@ fn an_op_bigger_than_the_whole_fixed_tape_panics_even_with_on_full_error() {
     let tape = Tape::<f64>::fixed(4, 4, shapegrad::OnFull::Error);
     let _ = tape.var(nalgebra::Matrix3::<f64>::identity()); // 9 scalars: no NaN buffer that big
 }
+
+// ---------------------------------------------------------------------------------------------
+// replay: a recording evaluated at new inputs allocates nothing (its workspace is the one
+// allocation)
+
+/// A function of a 3×3 `A` through many ops, the fallible ones (`cholesky`, `try_inverse`,
+/// `solve`) and the value-dependent ones (`relu`, `abs`, `max`, `clamp`, `sigmoid`) among them,
+/// so that their replayed forwards are measured too.
+struct ManyOps;
+
+impl shapegrad::ScalarFn<3, 3> for ManyOps {
+    fn eval<'t, T: shapegrad::Scalar>(&self, a: Tensor<'t, 3, 3, T>) -> Tensor<'t, 1, 1, T> {
+        let tape = a.tape();
+        let c = |v: f64| nalgebra::convert::<f64, T>(v);
+        let eye = tape.constant(nalgebra::Matrix3::<T>::identity());
+        let spd = a.matmul(a.transpose()) + eye;
+        let l = spd.cholesky().expect("SPD");
+        let inv = (a + eye * c(4.0)).try_inverse().expect("invertible");
+        let x = (a + eye * c(4.0)).solve(a.column(0)).expect("invertible");
+        let v = a.column(1);
+        let parts = Tensor::from_scalars([a.at((0, 0)), a.at((2, 1)).exp(), v.norm()]);
+        let stacked: Tensor<'_, 3, 3, T> = l.fixed_rows::<2>(0).vstack(inv.row(2));
+        let y = stacked.relu().sum()
+            + inv.abs().mean()
+            + a.max(a.transpose()).softmax().sum_rows().sum()
+            + a.clamp(c(-0.5), c(0.5)).log_softmax().sum()
+            + x.sigmoid().dot(v.tanh())
+            + v.cross(x).normalize().sum()
+            + parts.powi(3).sum()
+            + spd.ln_determinant_spd().expect("SPD")
+            + a.determinant()
+            + a.hstack::<3, 6>(a).sum_cols().norm_squared() * c(0.01);
+        y * c(0.5) + a.trace()
+    }
+}
+
+/// `(x₀x₁, sin x₂, exp(x₀ − x₂), x₁·relu(x₂))`.
+struct SomeResiduals;
+
+impl shapegrad::VectorFn<3, 4> for SomeResiduals {
+    fn eval<'t, T: shapegrad::Scalar>(&self, x: Tensor<'t, 3, 1, T>) -> Tensor<'t, 4, 1, T> {
+        let (a, b, c) = (x.at(0), x.at(1), x.at(2));
+        Tensor::from_scalars([a * b, c.sin(), (a - c).exp(), b * c.relu()])
+    }
+}
+
+#[test]
+fn replay_evaluations_allocate_nothing() {
+    use nalgebra::{Matrix3, Vector3, Vector4};
+    use shapegrad::{Recording, ReplayFn, ReplayVectorFn};
+    // Measured from the first evaluation on: no warm-up (the workspace is made before).
+    const N: usize = 100;
+    let point = |k: usize| Matrix3::from_fn(|i, j| ((i * 3 + j + k) as f64 * 0.37).sin());
+
+    // ReplayFn: value and gradient
+    let f = ReplayFn::new(&ManyOps, &point(0)).unwrap();
+    let (made, mut ws) = allocations_during(|| f.workspace());
+    assert!(
+        made > 0,
+        "making a workspace allocates (is the counter working?)"
+    );
+    let (n, sum) = allocations_during(|| {
+        let mut sum = 0.0;
+        for k in 0..N {
+            let (y, g) = f.gradient(&mut ws, black_box(&point(k))).unwrap();
+            sum += y + g.sum() + f.value(&mut ws, &point(k)).unwrap();
+        }
+        sum
+    });
+    assert!(sum.is_finite());
+    eprintln!("ReplayFn (many ops): {n} allocations in {N} gradients and values");
+    assert_eq!(
+        n, 0,
+        "ReplayFn::gradient/value allocated {n} times in {N} evaluations"
+    );
+    // what was measured is the function's gradient: the bits of a fresh recording there
+    for k in [1, 17, 99] {
+        let (y, g) = f.gradient(&mut ws, &point(k)).unwrap();
+        let tape = Tape::new();
+        let a = tape.var(point(k));
+        let fy = shapegrad::ScalarFn::eval(&ManyOps, a);
+        let bits = |m: &Matrix3<f64>| m.map(f64::to_bits);
+        assert_eq!(y.to_bits(), fy.item().to_bits(), "ManyOps at point {k}");
+        assert_eq!(
+            bits(&g),
+            bits(&fy.backward().wrt(a)),
+            "ManyOps at point {k}"
+        );
+    }
+
+    // ReplayVectorFn: jacobian and vjp
+    let g = ReplayVectorFn::new(&SomeResiduals, &Vector3::new(0.5, -1.0, 2.0)).unwrap();
+    let mut ws = g.workspace();
+    let (n, sum) = allocations_during(|| {
+        let mut sum = 0.0;
+        for k in 0..N {
+            let x = Vector3::new(0.1 * k as f64, 1.0 - 0.02 * k as f64, (k as f64).cos());
+            let (y, j) = g.jacobian(&mut ws, black_box(&x)).unwrap();
+            let (_, vj) = g
+                .vjp(&mut ws, &x, &Vector4::new(1.0, -2.0, 0.5, 3.0))
+                .unwrap();
+            sum += y.sum() + j.sum() + vj.sum() + g.value(&mut ws, &x).unwrap().sum();
+        }
+        sum
+    });
+    assert!(sum.is_finite());
+    eprintln!("ReplayVectorFn: {n} allocations in {N} jacobians, vjps and values");
+    assert_eq!(
+        n, 0,
+        "ReplayVectorFn allocated {n} times in {N} evaluations"
+    );
+
+    // Recording: the (16, 32, 8) net with its input and every parameter an input
+    let net = Net::<f64, 16, 32, 8>::new();
+    let x0 = Net::<f64, 16, 32, 8>::input();
+    let tape = Tape::for_replay();
+    let t = record_net(&tape, &net, &x0);
+    let rec = Recording::new(t.loss).unwrap();
+    let (x, w1, b1, w2, b2) = (
+        rec.input(t.x),
+        rec.input(t.w1),
+        rec.input(t.b1),
+        rec.input(t.w2),
+        rec.input(t.b2),
+    );
+    let mut ws = rec.workspace();
+    let (n, sum) = allocations_during(|| {
+        let mut sum = 0.0;
+        for k in 0..N {
+            let xk = x0.map(|v| v + 0.01 * k as f64);
+            rec.set(&mut ws, x, black_box(&xk));
+            rec.set(&mut ws, w1, &net.w1.map(|v| v * (1.0 + 0.001 * k as f64)));
+            rec.set(&mut ws, b1, &net.b1);
+            rec.set(&mut ws, w2, &net.w2);
+            rec.set(&mut ws, b2, &net.b2);
+            let l = rec.forward(&mut ws).unwrap()[0];
+            rec.backward_one(&mut ws);
+            sum += l
+                + rec.gradient(&ws, x).sum()
+                + rec.gradient(&ws, w1).sum()
+                + rec.gradient(&ws, b1).sum()
+                + rec.gradient(&ws, w2).sum()
+                + rec.gradient(&ws, b2).sum();
+            rec.backward(&mut ws, &nalgebra::Matrix1::new(-0.5));
+            sum += rec.gradient(&ws, b2).sum();
+        }
+        sum
+    });
+    assert!(sum.is_finite());
+    eprintln!("Recording (net 16, 32, 8): {n} allocations in {N} sets, forwards and backwards");
+    assert_eq!(
+        n, 0,
+        "Recording forward/backward allocated {n} times in {N} evaluations"
+    );
+}

@@ -2,7 +2,7 @@
 //! several backward passes on one tape, and `backward_with`.
 
 use nalgebra::{Matrix2, Matrix2x3, Vector2, Vector3};
-use shapegrad::{Gradients, Tape};
+use shapegrad::{Gradients, Input, Recording, Tape};
 
 // ---------------------------------------------------------------------------------------------
 // combining tensors of two tapes panics, naming the op
@@ -229,4 +229,124 @@ fn backward_with_is_linear_in_the_seed() {
     );
     // a zero seed gives zero gradients
     assert_eq!(y.backward_with(&Vector2::zeros()).wrt(x), Vector2::zeros());
+}
+
+// ---------------------------------------------------------------------------------------------
+// replay: workspaces and inputs belong to one recording; gradients need a walk
+
+/// `Σ x²` of a 2-vector on a replayable tape, its recording and its one input.
+fn squares(tape: &Tape<f64>) -> (Recording<1, 1>, Input<2, 1>) {
+    let x = tape.var(Vector2::new(1.0, 2.0));
+    let rec = Recording::new((x * x).sum()).unwrap();
+    let input = rec.input(x);
+    (rec, input)
+}
+
+#[test]
+#[should_panic(expected = "got a workspace or input of another recording")]
+fn a_workspace_of_another_recording_panics() {
+    let (t1, t2) = (Tape::for_replay(), Tape::for_replay());
+    let (a, _) = squares(&t1);
+    let (b, _) = squares(&t2); // the same function, another recording
+    let mut ws = b.workspace();
+    let _ = a.forward(&mut ws);
+}
+
+#[test]
+#[should_panic(expected = "another recording")]
+fn an_input_of_another_recording_panics() {
+    let (t1, t2) = (Tape::for_replay(), Tape::for_replay());
+    let (a, _) = squares(&t1);
+    let (_, b_input) = squares(&t2);
+    let mut ws = a.workspace();
+    a.set(&mut ws, b_input, &Vector2::new(3.0, 4.0));
+}
+
+#[test]
+#[should_panic(expected = "another recording")]
+fn a_gradient_read_from_another_recordings_workspace_panics() {
+    let (t1, t2) = (Tape::for_replay(), Tape::for_replay());
+    let (a, a_input) = squares(&t1);
+    let (b, _) = squares(&t2);
+    let mut ws = b.workspace();
+    b.forward(&mut ws).unwrap();
+    b.backward_one(&mut ws);
+    let _ = a.gradient(&ws, a_input);
+}
+
+#[test]
+#[should_panic(expected = "Recording::gradient needs a backward since the inputs were set")]
+fn a_gradient_before_backward_panics() {
+    let tape = Tape::for_replay();
+    let (rec, x) = squares(&tape);
+    let mut ws = rec.workspace();
+    rec.forward(&mut ws).unwrap();
+    let _ = rec.gradient(&ws, x);
+}
+
+#[test]
+#[should_panic(expected = "Recording::gradient needs a backward since the inputs were set")]
+fn a_gradient_after_new_inputs_without_backward_panics() {
+    let tape = Tape::for_replay();
+    let (rec, x) = squares(&tape);
+    let mut ws = rec.workspace();
+    rec.forward(&mut ws).unwrap();
+    rec.backward_one(&mut ws);
+    assert_eq!(rec.gradient(&ws, x), Vector2::new(2.0, 4.0)); // 2x at (1, 2)
+    rec.set(&mut ws, x, &Vector2::new(5.0, 6.0));
+    let _ = rec.gradient(&ws, x); // the walk was at the old inputs
+}
+
+#[test]
+#[should_panic(expected = "Recording::backward needs a successful forward at the current inputs")]
+fn a_backward_before_forward_panics() {
+    let tape = Tape::for_replay();
+    let (rec, x) = squares(&tape);
+    let mut ws = rec.workspace();
+    rec.set(&mut ws, x, &Vector2::new(5.0, 6.0));
+    rec.backward_one(&mut ws);
+}
+
+#[test]
+#[should_panic(expected = "Recording::backward needs a successful forward at the current inputs")]
+fn a_backward_after_a_forward_without_value_panics() {
+    let tape = Tape::for_replay();
+    let a = tape.var(Matrix2::new(2.0, 0.5, 0.5, 1.0));
+    let rec = Recording::new(a.cholesky().unwrap().sum()).unwrap();
+    let ai = rec.input(a);
+    let mut ws = rec.workspace();
+    rec.set(&mut ws, ai, &Matrix2::new(1.0, 2.0, 2.0, 1.0)); // indefinite
+    assert!(rec.forward(&mut ws).is_err());
+    rec.backward_one(&mut ws);
+}
+
+#[test]
+#[should_panic(
+    expected = "Recording::input takes a leaf (var, constant, parameter) of the recorded tape"
+)]
+fn an_input_that_is_not_a_leaf_panics() {
+    let tape = Tape::for_replay();
+    let x = tape.var(Vector2::new(1.0, 2.0));
+    let y = x.exp();
+    let rec = Recording::new(y.sum()).unwrap();
+    let _ = rec.input(y);
+}
+
+#[test]
+#[should_panic(expected = "Recording::input takes a leaf")]
+fn an_input_of_another_tape_panics() {
+    let (t1, t2) = (Tape::for_replay(), Tape::for_replay());
+    let (rec, _) = squares(&t1);
+    let other = t2.var(Vector2::new(1.0, 2.0)); // a leaf at the same offset, another tape
+    let _ = rec.input(other);
+}
+
+#[test]
+#[should_panic(expected = "Recording::input takes a leaf")]
+fn an_input_recorded_after_the_output_panics() {
+    let tape = Tape::for_replay();
+    let x = tape.var_scalar(1.0);
+    let rec = Recording::new(x.exp()).unwrap();
+    let later = tape.var_scalar(2.0);
+    let _ = rec.input(later);
 }

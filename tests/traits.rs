@@ -5,7 +5,7 @@
 
 use std::fmt::Debug;
 
-use shapegrad::{Gradients, Tape, Tensor};
+use shapegrad::{Gradients, Input, Recording, ReplayFn, ReplayVectorFn, Tape, Tensor, Workspace};
 
 fn assert_send<T: Send>() {}
 fn assert_sync<T: Sync>() {}
@@ -39,6 +39,29 @@ const _: fn() = || {
     assert_clone::<Gradients<f64>>();
     assert_debug::<Gradients<f64>>();
     assert_default::<Gradients<f64>>();
+
+    // a recording is shared read-only between threads, each evaluating into a workspace of
+    // its own, which can move between threads too
+    assert_send::<Recording<1, 1, f64>>();
+    assert_sync::<Recording<1, 1, f64>>();
+    assert_send::<Recording<1, 1, f32>>();
+    assert_sync::<Recording<1, 1, f32>>();
+    assert_send::<Recording<3, 2, f64>>();
+    assert_sync::<Recording<3, 2, f64>>();
+    assert_send::<ReplayFn<2, 1, f64>>();
+    assert_sync::<ReplayFn<2, 1, f64>>();
+    assert_send::<ReplayVectorFn<2, 3, f64>>();
+    assert_sync::<ReplayVectorFn<2, 3, f64>>();
+    assert_send::<Workspace<f64>>();
+    assert_sync::<Workspace<f64>>();
+    assert_send::<Workspace<f32>>();
+    assert_sync::<Workspace<f32>>();
+    assert_clone::<Workspace<f64>>();
+    assert_debug::<Workspace<f64>>();
+    assert_copy::<Input<2, 1>>();
+    assert_debug::<Input<2, 1>>();
+    assert_send::<Input<2, 1>>();
+    assert_sync::<Input<2, 1>>();
 };
 
 #[test]
@@ -55,6 +78,17 @@ fn public_types_implement_the_common_traits() {
     assert_clone::<Gradients>();
     assert_debug::<Gradients>();
     assert_default::<Gradients>();
+    assert_send::<Recording<1, 1, f64>>();
+    assert_sync::<Recording<1, 1, f64>>();
+    assert_send::<Recording<1, 1, f32>>();
+    assert_sync::<Recording<1, 1, f32>>();
+    assert_send::<ReplayFn<2, 1, f64>>();
+    assert_sync::<ReplayFn<2, 1, f64>>();
+    assert_send::<ReplayVectorFn<2, 3, f64>>();
+    assert_sync::<ReplayVectorFn<2, 3, f64>>();
+    assert_send::<Workspace<f64>>();
+    assert_sync::<Workspace<f64>>();
+    assert_copy::<Input<2, 1>>();
 }
 
 #[test]
@@ -79,4 +113,24 @@ fn a_tape_moves_to_a_worker_thread() {
     });
     let (dx, _grads) = worker.join().expect("worker thread panicked");
     assert_eq!(dx, 6.0);
+}
+
+#[test]
+fn a_recording_is_evaluated_on_another_thread_and_its_workspace_comes_back() {
+    let tape = Tape::for_replay();
+    let x = tape.var_scalar(3.0);
+    let rec = Recording::new(x * x).unwrap();
+    let xi = rec.input(x);
+    drop(tape); // the recording keeps nothing of the tape
+    let worker = std::thread::spawn(move || {
+        let mut ws = rec.workspace();
+        rec.set(&mut ws, xi, &nalgebra::Matrix1::new(4.0));
+        let y = rec.forward(&mut ws).unwrap()[0];
+        rec.backward_one(&mut ws);
+        let dx = rec.gradient(&ws, xi)[0];
+        (y, dx, ws)
+    });
+    let (y, dx, _ws) = worker.join().expect("worker thread panicked");
+    // 4² and 2·4, exact
+    assert_eq!((y, dx), (16.0, 8.0));
 }

@@ -23,6 +23,8 @@ mod kinks;
 #[cfg(feature = "dual")]
 mod modes;
 mod registry;
+mod replay;
+mod replay_api;
 mod std_math;
 mod values;
 mod zero_size;

@@ -22,7 +22,10 @@
 use std::marker::PhantomData;
 
 use nalgebra::SMatrix;
-use shapegrad::{GradCheck, GradCheckReport, Scalar, ScalarFn, Tape, Tensor, loss};
+use shapegrad::{
+    GradCheck, GradCheckReport, Gradients, Recording, ReplayError, Scalar, ScalarFn, Tape, Tensor,
+    loss,
+};
 
 /// An f64 constant as `T` (exact: every constant here is dyadic).
 pub fn k<T: Scalar>(v: f64) -> T {
@@ -100,6 +103,11 @@ float!(f32, f64);
 pub trait Output<'t, T: Scalar>: Copy {
     fn finish(self, how: Finish) -> Tensor<'t, 1, 1, T>;
     fn values(self) -> Vec<T>;
+    /// The output's [`Recording`] (on a `Tape::for_replay` tape; `replay.rs`).
+    type Rec: crate::replay::Replayed<T>;
+    fn record(self) -> Result<Self::Rec, ReplayError>;
+    /// `backward_with(seed)`, the seed's values column-major (`replay.rs`'s reference).
+    fn backward_seeded(self, seed: &[T]) -> Gradients<T>;
     /// The entries as 1×1 tensors, column-major (`modes.rs` flattens the output with them).
     #[cfg(feature = "dual")]
     fn parts(self) -> Vec<Tensor<'t, 1, 1, T>>;
@@ -115,6 +123,15 @@ impl<'t, T: Scalar, const R: usize, const C: usize> Output<'t, T> for Tensor<'t,
 
     fn values(self) -> Vec<T> {
         self.value().as_slice().to_vec()
+    }
+
+    type Rec = Recording<R, C, T>;
+    fn record(self) -> Result<Self::Rec, ReplayError> {
+        Recording::new(self)
+    }
+
+    fn backward_seeded(self, seed: &[T]) -> Gradients<T> {
+        self.backward_with(&SMatrix::from_column_slice(seed))
     }
 
     #[cfg(feature = "dual")]
@@ -1040,6 +1057,9 @@ pub struct Case {
     pub run64: RunFn<f64>,
     pub run32: RunFn<f32>,
     pub leaf_fns: Vec<LeafFns>,
+    /// The case recorded once and replayed at other points (`replay.rs`).
+    pub replay64: crate::replay::Fns<f64>,
+    pub replay32: crate::replay::Fns<f32>,
     /// Forward- and reverse-mode Jacobians of the op (`modes.rs`); `None` for `LhsScalar`.
     #[cfg(feature = "dual")]
     pub modes: Option<crate::modes::ModesFn>,
@@ -1079,6 +1099,8 @@ pub struct ZeroCase {
     pub shapes: Vec<(usize, usize)>,
     pub run64: RunFn<f64>,
     pub run32: RunFn<f32>,
+    pub replay64: crate::replay::Fns<f64>,
+    pub replay32: crate::replay::Fns<f32>,
 }
 
 #[derive(Default)]
@@ -1124,6 +1146,8 @@ impl Registry {
             leaves: vec![leaf(e, 0, R, C)],
             run64: run_unary::<E, f64, R, C>,
             run32: run_unary::<E, f32, R, C>,
+            replay64: crate::replay::unary::<E, f64, R, C>(),
+            replay32: crate::replay::unary::<E, f32, R, C>(),
             leaf_fns: vec![LeafFns {
                 gradcheck: gradcheck_leaf::<R, C>,
                 check_gradient: (!e.has(Tag::LhsScalar))
@@ -1147,6 +1171,8 @@ impl Registry {
             shapes: vec![(R, C)],
             run64: run_unary::<E, f64, R, C>,
             run32: run_unary::<E, f32, R, C>,
+            replay64: crate::replay::unary::<E, f64, R, C>(),
+            replay32: crate::replay::unary::<E, f32, R, C>(),
         });
     }
 
@@ -1167,6 +1193,8 @@ impl Registry {
             leaves: vec![leaf(e, 0, R1, C1), leaf(e, 1, R2, C2)],
             run64: run_binary::<E, f64, R1, C1, R2, C2>,
             run32: run_binary::<E, f32, R1, C1, R2, C2>,
+            replay64: crate::replay::binary::<E, f64, R1, C1, R2, C2>(),
+            replay32: crate::replay::binary::<E, f32, R1, C1, R2, C2>(),
             leaf_fns: vec![
                 LeafFns {
                     gradcheck: gradcheck_leaf::<R1, C1>,
@@ -1207,6 +1235,8 @@ impl Registry {
             shapes: vec![(R1, C1), (R2, C2)],
             run64: run_binary::<E, f64, R1, C1, R2, C2>,
             run32: run_binary::<E, f32, R1, C1, R2, C2>,
+            replay64: crate::replay::binary::<E, f64, R1, C1, R2, C2>(),
+            replay32: crate::replay::binary::<E, f32, R1, C1, R2, C2>(),
         });
     }
 
@@ -1222,6 +1252,8 @@ impl Registry {
             leaves: vec![leaf(e, 0, R, C)],
             run64: run_self::<E, f64, R, C>,
             run32: run_self::<E, f32, R, C>,
+            replay64: crate::replay::self_form::<E, f64, R, C>(),
+            replay32: crate::replay::self_form::<E, f32, R, C>(),
             leaf_fns: vec![LeafFns {
                 gradcheck: gradcheck_leaf::<R, C>,
                 check_gradient: Some(check_gradient_leaf::<SelfFn<E, R, C>, R, C>),
@@ -1357,7 +1389,7 @@ pub fn direction(n: usize) -> Vec<f64> {
 // ---------------------------------------------------------------------------------------------
 // recording a case
 
-fn var<'t, T: Scalar, const R: usize, const C: usize>(
+pub fn var<'t, T: Scalar, const R: usize, const C: usize>(
     tape: &'t Tape<T>,
     values: &[T],
 ) -> Tensor<'t, R, C, T> {
@@ -1379,12 +1411,15 @@ fn grad<T: Scalar, const R: usize, const C: usize>(
     grads.wrt(x).as_slice().to_vec()
 }
 
-fn run_unary<E: Unary<R, C>, T: Float, const R: usize, const C: usize>(
-    tape: &Tape<T>,
+/// What [`run_unary`] records: the leaf, the op's output and `L` (`replay.rs` records the
+/// same on a `Tape::for_replay` tape).
+#[allow(clippy::type_complexity)]
+pub fn record_unary<'t, E: Unary<R, C>, T: Float, const R: usize, const C: usize>(
+    tape: &'t Tape<T>,
     leaves: &[Vec<T>],
     finish: Finish,
     form: Form,
-) -> Run<T> {
+) -> (Tensor<'t, R, C, T>, E::Out<'t, T>, Tensor<'t, 1, 1, T>) {
     let x = var::<T, R, C>(tape, &leaves[0]);
     let pre = (form == Form::Reused).then(|| reuse(x, 1));
     let y = E::float(x);
@@ -1392,12 +1427,54 @@ fn run_unary<E: Unary<R, C>, T: Float, const R: usize, const C: usize>(
     if let Some(pre) = pre {
         l = l * pre.exp() + reuse(x, 2);
     }
+    (x, y, l)
+}
+
+fn run_unary<E: Unary<R, C>, T: Float, const R: usize, const C: usize>(
+    tape: &Tape<T>,
+    leaves: &[Vec<T>],
+    finish: Finish,
+    form: Form,
+) -> Run<T> {
+    let (x, y, l) = record_unary::<E, T, R, C>(tape, leaves, finish, form);
     let grads = l.backward();
     Run {
         value: l.item(),
         out: y.values(),
         grads: vec![grad(&grads, x)],
     }
+}
+
+/// What [`run_binary`] records: the two leaves, the op's output and `L`.
+#[allow(clippy::type_complexity)]
+pub fn record_binary<
+    't,
+    E: Binary<R1, C1, R2, C2>,
+    T: Scalar,
+    const R1: usize,
+    const C1: usize,
+    const R2: usize,
+    const C2: usize,
+>(
+    tape: &'t Tape<T>,
+    leaves: &[Vec<T>],
+    finish: Finish,
+    form: Form,
+) -> (
+    Tensor<'t, R1, C1, T>,
+    Tensor<'t, R2, C2, T>,
+    E::Out<'t, T>,
+    Tensor<'t, 1, 1, T>,
+) {
+    let a = var::<T, R1, C1>(tape, &leaves[0]);
+    let b = var::<T, R2, C2>(tape, &leaves[1]);
+    let pre = (form == Form::Reused).then(|| reuse(a, 1) + reuse(b, 1));
+    let y = E::apply(a, b);
+    let mut l = y.finish(finish);
+    if let Some(pre) = pre {
+        l = l * pre.exp() + (reuse(a, 2) + reuse(b, 2));
+    }
+    (a, b, y, l)
 }
 
 fn run_binary<
@@ -1413,14 +1490,7 @@ fn run_binary<
     finish: Finish,
     form: Form,
 ) -> Run<T> {
-    let a = var::<T, R1, C1>(tape, &leaves[0]);
-    let b = var::<T, R2, C2>(tape, &leaves[1]);
-    let pre = (form == Form::Reused).then(|| reuse(a, 1) + reuse(b, 1));
-    let y = E::apply(a, b);
-    let mut l = y.finish(finish);
-    if let Some(pre) = pre {
-        l = l * pre.exp() + (reuse(a, 2) + reuse(b, 2));
-    }
+    let (a, b, y, l) = record_binary::<E, T, R1, C1, R2, C2>(tape, leaves, finish, form);
     let grads = l.backward();
     Run {
         value: l.item(),
@@ -1429,12 +1499,14 @@ fn run_binary<
     }
 }
 
-fn run_self<E: Binary<R, C, R, C>, T: Scalar, const R: usize, const C: usize>(
-    tape: &Tape<T>,
+/// What [`run_self`] records: the leaf, the op's output and `L`.
+#[allow(clippy::type_complexity)]
+pub fn record_self<'t, E: Binary<R, C, R, C>, T: Scalar, const R: usize, const C: usize>(
+    tape: &'t Tape<T>,
     leaves: &[Vec<T>],
     finish: Finish,
     form: Form,
-) -> Run<T> {
+) -> (Tensor<'t, R, C, T>, E::Out<'t, T>, Tensor<'t, 1, 1, T>) {
     let x = var::<T, R, C>(tape, &leaves[0]);
     let pre = (form == Form::Reused).then(|| reuse(x, 1));
     let y = E::apply(x, x);
@@ -1442,6 +1514,16 @@ fn run_self<E: Binary<R, C, R, C>, T: Scalar, const R: usize, const C: usize>(
     if let Some(pre) = pre {
         l = l * pre.exp() + reuse(x, 2);
     }
+    (x, y, l)
+}
+
+fn run_self<E: Binary<R, C, R, C>, T: Scalar, const R: usize, const C: usize>(
+    tape: &Tape<T>,
+    leaves: &[Vec<T>],
+    finish: Finish,
+    form: Form,
+) -> Run<T> {
+    let (x, y, l) = record_self::<E, T, R, C>(tape, leaves, finish, form);
     let grads = l.backward();
     Run {
         value: l.item(),
