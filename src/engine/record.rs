@@ -97,7 +97,7 @@ impl<T: Scalar> Tape<T> {
     ) -> Tensor<'_, R, C, T> {
         let (t, kept) = self.record_once::<R, C>(op, &forward);
         if kept {
-            self.capture(region_len(R * C) - R * C, move |values, out| {
+            self.capture(R * C, move |values, out| {
                 forward(values, out);
                 Ok(())
             });
@@ -119,7 +119,7 @@ impl<T: Scalar> Tape<T> {
     ) -> Tensor<'_, R, C, T> {
         let (t, kept) = self.record_once::<R, C>(op, forward);
         if kept {
-            self.capture(region_len(R * C) - R * C, replay);
+            self.capture(R * C, replay);
         }
         t
     }
@@ -179,7 +179,7 @@ impl<T: Scalar> Tape<T> {
         };
         if inner.forwards.is_some() {
             drop(inner);
-            self.capture(0, move |values, out| {
+            self.capture(1, move |values, out| {
                 out.copy_from_slice(&replay(values));
                 Ok(())
             });

@@ -21,7 +21,7 @@ use core::any::TypeId;
 
 use crate::{Scalar, Tape};
 
-use super::node::{BackwardFn, Node, Offsets, Operand, PARTIALS, SEEN};
+use super::node::{BackwardFn, Node, Offsets, Operand, PARTIALS, SEEN, region_len};
 use super::rule::Rule;
 use super::walk::{Carry, Marks, Stamps, Walk, partials_step};
 
@@ -36,6 +36,9 @@ pub(crate) struct Forward<T> {
     /// placeholder) and one past the last (its aux region's).
     pub(crate) start: u32,
     pub(crate) end: u32,
+    /// Where its aux region starts: an op of constants only leaves its aux stale (it is never
+    /// walked), so only `start..aux` is its result there.
+    pub(crate) aux: u32,
     /// The node's index.
     pub(crate) node: u32,
     /// The closure's type: two recordings ran the same ops where their kinds and nodes agree.
@@ -44,25 +47,28 @@ pub(crate) struct Forward<T> {
 }
 
 impl<T: Scalar> Tape<T> {
-    /// Keeps `run` as the forward of the node just recorded, whose region ends the tape;
-    /// `skip` scalars of its output region (an empty output's placeholder) come before what
-    /// it writes. Called only on a replayable tape, after the borrow of recording ended:
+    /// Keeps `run` as the forward of the node just recorded, whose region ends the tape and
+    /// whose output has `out_len` scalars (an empty one's placeholder comes before what `run`
+    /// writes). Called only on a replayable tape, after the borrow of recording ended:
     /// out of line, so that the recording paths stay as they are.
     #[cold]
     #[inline(never)]
-    pub(crate) fn capture<F>(&self, skip: usize, run: F)
+    pub(crate) fn capture<F>(&self, out_len: usize, run: F)
     where
         F: Fn(&[T], &mut [T]) -> Result<(), &'static str> + Send + Sync + 'static,
     {
         let mut inner = self.inner.borrow_mut();
         let b = &mut *inner;
         let node = b.nodes.len() - 1;
-        let start = b.nodes[node].at.out + skip as u32;
+        let out = b.nodes[node].at.out;
+        let start = out + (region_len(out_len) - out_len) as u32;
+        let aux = out + region_len(out_len) as u32;
         let end = b.values.len() as u32;
         if let Some(forwards) = &mut b.forwards {
             forwards.push(Forward {
                 start,
                 end,
+                aux,
                 node: node as u32,
                 kind: TypeId::of::<F>(),
                 run: Box::new(run),
