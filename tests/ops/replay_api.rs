@@ -14,6 +14,8 @@ use shapegrad::{
     Recording, ReplayError, ReplayFn, ReplayVectorFn, Scalar, ScalarFn, Tape, Tensor, VectorFn,
 };
 
+type Vector6 = SVector<f64, 6>;
+
 // ---------------------------------------------------------------------------------------------
 // helpers
 
@@ -167,6 +169,10 @@ fn replay_fn_gradient_is_bit_identical_on_the_graph_and_a_net() {
             assert_bits1(y, fy, &what);
             assert_bits(&g, &fg, &what);
             assert_bits1(replay.value(&mut ws, &x).unwrap(), fy, &what);
+            // branch-free: the checked form passes and gives the same bits
+            let (y, g) = replay.gradient_checked(&mut ws, &f, &x).unwrap();
+            assert_bits1(y, fy, &what);
+            assert_bits(&g, &fg, &what);
         }
     }
 
@@ -203,6 +209,15 @@ fn replay_fn_gradient_is_bit_identical_on_the_graph_and_a_net() {
         let fl = net_loss(fw1, fb1, fw2, fb2);
         let g = fl.backward();
         let what = format!("net at point {k}");
+        // the net recorded afresh for replay there runs the same ops (relu inside an op)
+        let again = Tape::for_replay();
+        let ag = net_loss(
+            again.var(p.w1),
+            again.var(p.b1),
+            again.var(p.w2),
+            again.var(p.b2),
+        );
+        assert_eq!(rec.check(&ws, ag), Ok(()), "{what}");
         assert_bits1(l, fl.item(), &what);
         assert_bits(&rec.gradient(&ws, w1i), &g.wrt(fw1), &what);
         assert_bits(&rec.gradient(&ws, b1i), &g.wrt(fb1), &what);
@@ -215,8 +230,6 @@ fn replay_fn_gradient_is_bit_identical_on_the_graph_and_a_net() {
     }
     assert!(relu_sides.len() > 40, "the points should flip relu units");
 }
-
-type Vector6 = SVector<f64, 6>;
 
 // ---------------------------------------------------------------------------------------------
 // VectorFn: Jacobians and vector-Jacobian products
@@ -867,6 +880,9 @@ fn user_ops_replay_like_a_fresh_recording() {
         let (fy, fg) = fresh_gradient(&UserOps, &x); // a fresh recording at x
         assert_bits1(y, fy, &format!("user ops at point {k}"));
         assert_bits(&g, &fg, &format!("user ops at point {k}"));
+        let (y, g) = f.gradient_checked(&mut ws, &UserOps, &x).unwrap();
+        assert_bits1(y, fy, &format!("user ops, checked, at point {k}"));
+        assert_bits(&g, &fg, &format!("user ops, checked, at point {k}"));
     }
 }
 
@@ -980,4 +996,133 @@ fn unusual_recordings_replay_like_fresh_ones() {
     assert_bits1(l, fl.item(), "after clear");
     assert_bits(&rec.gradient(&ws, pi), &g.wrt_param(fp), "after clear");
     assert_bits(&rec.gradient(&ws, xi), &g.wrt(fx), "after clear");
+}
+
+/// Bigger shapes than the registry's: a 24×20 by 20×12 product, softmax over 24 rows,
+/// `cholesky` of 6×6, `solve` of 5×5 with 3 right-hand sides, `try_inverse` of 4×4.
+fn big_loss<'t>(
+    w: Tensor<'t, 24, 20>,
+    x: Tensor<'t, 20, 12>,
+    a: Tensor<'t, 6, 6>,
+    m: Tensor<'t, 5, 5>,
+    b: Tensor<'t, 5, 3>,
+) -> Tensor<'t, 1, 1> {
+    let tape = w.tape();
+    let eye6 = tape.constant(SMatrix::<f64, 6, 6>::identity());
+    let eye5 = tape.constant(SMatrix::<f64, 5, 5>::identity());
+    let z = w.matmul(x).softmax().log_softmax().mean();
+    let l = (a.matmul(a.transpose()) + eye6).cholesky().unwrap().sum();
+    let s = (m + eye5 * 6.0).solve(b).unwrap().norm_squared();
+    let i = (m.fixed_view::<4, 4>(0, 0) + m.fixed_view::<4, 4>(1, 1) * 0.5)
+        .try_inverse()
+        .unwrap()
+        .sum();
+    z + l * s + i + m.determinant()
+}
+
+#[test]
+fn larger_matrices_replay_like_fresh_ones() {
+    let mut rng = Lcg(11);
+    let tape = Tape::for_replay();
+    let (w, x, a, m, b) = (
+        tape.var(rng.matrix(-1.0, 1.0)),
+        tape.var(rng.matrix(-1.0, 1.0)),
+        tape.var(rng.matrix(-1.0, 1.0)),
+        tape.var(rng.matrix(-1.0, 1.0)),
+        tape.var(rng.matrix(-1.0, 1.0)),
+    );
+    let rec = Recording::new(big_loss(w, x, a, m, b)).unwrap();
+    let ins = (
+        rec.input(w),
+        rec.input(x),
+        rec.input(a),
+        rec.input(m),
+        rec.input(b),
+    );
+    let mut ws = rec.workspace();
+    for k in 0..5 {
+        let wv: SMatrix<f64, 24, 20> = rng.matrix(-1.0, 1.0);
+        let xv: SMatrix<f64, 20, 12> = rng.matrix(-1.0, 1.0);
+        let av: SMatrix<f64, 6, 6> = rng.matrix(-1.0, 1.0);
+        let mv: SMatrix<f64, 5, 5> = rng.matrix(-1.0, 1.0);
+        let bv: SMatrix<f64, 5, 3> = rng.matrix(-1.0, 1.0);
+        rec.set(&mut ws, ins.0, &wv);
+        rec.set(&mut ws, ins.1, &xv);
+        rec.set(&mut ws, ins.2, &av);
+        rec.set(&mut ws, ins.3, &mv);
+        rec.set(&mut ws, ins.4, &bv);
+        let l = rec.forward(&mut ws).unwrap()[0];
+        rec.backward_one(&mut ws);
+        let fresh = Tape::new(); // a fresh recording at this point
+        let f = (
+            fresh.var(wv),
+            fresh.var(xv),
+            fresh.var(av),
+            fresh.var(mv),
+            fresh.var(bv),
+        );
+        let fl = big_loss(f.0, f.1, f.2, f.3, f.4);
+        let g = fl.backward();
+        let what = format!("big shapes at point {k}");
+        assert_bits1(l, fl.item(), &what);
+        assert_bits(&rec.gradient(&ws, ins.0), &g.wrt(f.0), &what);
+        assert_bits(&rec.gradient(&ws, ins.1), &g.wrt(f.1), &what);
+        assert_bits(&rec.gradient(&ws, ins.2), &g.wrt(f.2), &what);
+        assert_bits(&rec.gradient(&ws, ins.3), &g.wrt(f.3), &what);
+        assert_bits(&rec.gradient(&ws, ins.4), &g.wrt(f.4), &what);
+    }
+}
+
+#[test]
+fn a_constant_output_replays_with_zero_gradients() {
+    // nothing needs a gradient: the walk reaches nothing, every input's gradient is zero
+    let tape = Tape::for_replay();
+    let c = tape.constant(Vector2::new(1.0, 2.0));
+    let rec = Recording::new(c.exp().sum()).unwrap();
+    let ci = rec.input(c);
+    let mut ws = rec.workspace();
+    rec.set(&mut ws, ci, &Vector2::new(0.5, -0.5));
+    let y = rec.forward(&mut ws).unwrap()[0];
+    rec.backward_one(&mut ws);
+    let fresh = Tape::new(); // a fresh recording at (0.5, −0.5)
+    let fc = fresh.constant(Vector2::new(0.5, -0.5));
+    let fy = fc.exp().sum();
+    assert_bits1(y, fy.item(), "constant output");
+    assert_bits(
+        &rec.gradient(&ws, ci),
+        &fy.backward().wrt(fc),
+        "constant output",
+    );
+    assert_bits(&rec.gradient(&ws, ci), &Vector2::zeros(), "constant output");
+}
+
+// ---------------------------------------------------------------------------------------------
+// a bug: `Recording::check` reads the placeholder of an empty op output
+
+/// Leaves the thread's pooled tape buffers holding `v` in their first scalars: a tape
+/// recorded with them and dropped (its buffers go to the pool, not zeroed).
+fn dirty_the_pool(v: f64) {
+    let tape = Tape::<f64>::new();
+    let _ = tape.var(SVector::<f64, 16>::repeat(v)).exp();
+}
+
+/// `Σ −x` of an empty `x`.
+fn empty_sum(x: Tensor<'_, 0, 3>) -> Tensor<'_, 1, 1> {
+    (-x).sum()
+}
+
+#[test]
+fn check_accepts_an_unchanged_function_with_an_empty_intermediate() {
+    dirty_the_pool(7.0);
+    let tape = Tape::for_replay();
+    let x = tape.var(SMatrix::<f64, 0, 3>::zeros());
+    let rec = Recording::new(empty_sum(x)).unwrap();
+    let mut ws = rec.workspace();
+    rec.forward(&mut ws).unwrap();
+    drop(tape);
+    dirty_the_pool(3.0);
+    // the same function, recorded afresh at the same (empty) input
+    let again = Tape::for_replay();
+    let y = empty_sum(again.var(SMatrix::<f64, 0, 3>::zeros()));
+    assert_eq!(rec.check(&ws, y), Ok(()));
 }
