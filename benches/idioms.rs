@@ -18,7 +18,7 @@ use std::hint::black_box;
 
 use shapegrad::{Gradients, Scalar, Tape};
 
-use interleave::{Row, run};
+use interleave::{Row, run, wanted};
 
 use baseline::{
     ChainReplay, GRAPH_W, GRAPH_X, GraphReplay, MinimalTape, Net, NetGrads, NetReplay, Record,
@@ -121,6 +121,9 @@ fn chains() {
 fn chain_group<const C_VAR: bool>(name: &str, params: (f64, f64, f64)) {
     let (z0, cc, k) = params;
     for steps in [1_000usize, 10_000, 100_000, 1_000_000] {
+        if !wanted(&format!("{name}/{steps}")) {
+            continue;
+        }
         let (mut tape, mut grads) = (Tape::<f64>::new(), Gradients::new());
         let mut zs = Vec::with_capacity(steps);
         let mut minimal = MinimalTape::default();

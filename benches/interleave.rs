@@ -9,12 +9,34 @@ pub const ROUNDS: usize = 25;
 /// One row: its name and one iteration.
 pub type Row<'a> = (&'static str, Box<dyn FnMut() + 'a>);
 
+/// Whether the command line's filter (its first argument not starting with `-`) selects
+/// `workload`: every workload without one. Callers test it before costly set-up.
+pub fn wanted(workload: &str) -> bool {
+    let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    filter.is_none_or(|f| workload.contains(f.as_str()))
+}
+
 /// Times the rows of one workload interleaved; prints ns per iteration (and per `unit`).
 pub fn run(workload: &str, unit: (f64, &str), rows: &mut [Row<'_>]) {
-    let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
-    if filter.is_some_and(|f| !workload.contains(f.as_str())) {
+    if !wanted(workload) {
         return;
     }
+    // `ROWS=replay,by_hand` times those rows only (for a profiler)
+    if let Ok(only) = std::env::var("ROWS") {
+        let only: Vec<&str> = only.split(',').collect();
+        let mut kept: Vec<Row<'_>> = Vec::new();
+        for (name, f) in rows.iter_mut() {
+            if only.contains(name) {
+                kept.push((name, Box::new(f)));
+            }
+        }
+        return run_rows(workload, unit, &mut kept);
+    }
+    run_rows(workload, unit, rows)
+}
+
+/// [`run`] on the rows chosen.
+fn run_rows(workload: &str, unit: (f64, &str), rows: &mut [Row<'_>]) {
     // block sizes: iterations filling ~2 ms, from one warm-up block per row
     let sizes: Vec<usize> = rows
         .iter_mut()

@@ -11,7 +11,7 @@ use core::fmt;
 
 use nalgebra::SMatrix;
 
-use crate::engine::replay::{Forward, Step, plan, run_forwards, walk};
+use crate::engine::replay::{Forward, Inst, Step, plan, program, run_program, walk};
 use crate::engine::{Buffers, Node};
 use crate::tape::Session;
 use crate::{Scalar, Tape, Tensor};
@@ -138,6 +138,8 @@ pub struct Recording<const R: usize, const C: usize, T: Scalar = f64> {
     session: Session,
     nodes: Vec<Node<T>>,
     forwards: Vec<Forward<T>>,
+    /// The forwards as the interpreter runs them.
+    program: Vec<Inst<T>>,
     /// The values when recorded: what every leaf not given new values keeps.
     values: Vec<T>,
     steps: Vec<Step<T>>,
@@ -249,11 +251,13 @@ impl<const R: usize, const C: usize, T: Scalar> Recording<R, C, T> {
         let values = inner.values[..n].to_vec();
         drop(inner);
         let (steps, reached) = plan(&nodes, op, n);
+        let program = program(&forwards);
         Ok(Recording {
             id: crate::tape::next_tape_id(),
             session: tape.session(),
             nodes,
             forwards,
+            program,
             values,
             steps,
             reached,
@@ -345,7 +349,7 @@ impl<const R: usize, const C: usize, T: Scalar> Recording<R, C, T> {
     pub fn forward(&self, ws: &mut Workspace<T>) -> Result<SMatrix<T, R, C>, ReplayError> {
         self.owns(ws, self.id, "forward");
         ws.state = State::Stale;
-        run_forwards(&self.forwards, &mut ws.values).map_err(|(node, op)| {
+        run_program(&self.program, &self.forwards, &mut ws.values).map_err(|(node, op)| {
             ReplayError::NoValue {
                 op,
                 node: node as usize,
@@ -523,9 +527,9 @@ fn first_difference<const R: usize, const C: usize, T: Scalar>(
         // its values from what the forward writes (an empty output's placeholder is stale)
         let (mut start, mut aux) = (a.out as usize, None);
         if a.a != a.out {
-            let kind = |f: Option<&Forward<T>>| f.map(|f| (f.node, f.kind));
             let ours = ours.next();
-            if kind(theirs.next()) != kind(ours) {
+            let same_op = matches!((theirs.next(), ours), (Some(t), Some(o)) if t.same_op(o));
+            if !same_op {
                 return Some(k);
             }
             start = ours.map_or(start, |f| f.start as usize);

@@ -8,6 +8,7 @@
 //! recorded it.
 
 use crate::fixed::FULL;
+use crate::ops::Code;
 use crate::{Scalar, Tape, Tensor};
 
 use super::buf::Buffers;
@@ -162,6 +163,47 @@ impl<T: Scalar> Tape<T> {
         out: [T; K],
         replay: impl Fn(&[T]) -> [T; K] + Send + Sync + 'static,
     ) -> Tensor<'_, 1, 1, T> {
+        let (t, kept) = self.record_scalar_once(op, out);
+        if kept {
+            self.capture(1, move |values, out| {
+                out.copy_from_slice(&replay(values));
+                Ok(())
+            });
+        }
+        t
+    }
+
+    /// [`record_scalar`](Tape::record_scalar) for a coded op (`ops/code.rs`): `out` is the
+    /// first `K` scalars of `code.eval(a, b, want)` on the operands' values, and a replayable
+    /// tape keeps `code` for the replay's interpreter instead of a closure.
+    #[inline(always)]
+    #[track_caller]
+    pub(crate) fn record_code<const K: usize>(
+        &self,
+        op: Op<T>,
+        out: [T; K],
+        code: Code<T>,
+        want: bool,
+    ) -> Tensor<'_, 1, 1, T> {
+        debug_assert_eq!(code.len(), K);
+        let a = op.inputs[0].map_or(0, |x| x.off);
+        let b = op.inputs[1].map_or(a, |x| x.off);
+        let (t, kept) = self.record_scalar_once(op, out);
+        if kept {
+            self.capture_code(code, a, b, want);
+        }
+        t
+    }
+
+    /// What [`record_scalar`](Tape::record_scalar) does besides keeping the forward; also
+    /// whether to keep it (a replayable tape, and the op fitted).
+    #[inline(always)]
+    #[track_caller]
+    fn record_scalar_once<const K: usize>(
+        &self,
+        op: Op<T>,
+        out: [T; K],
+    ) -> (Tensor<'_, 1, 1, T>, bool) {
         debug_assert_eq!(op.aux + 1, K);
         let mut inner = self.inner.borrow_mut();
         let (off, needs_grad) = match inner.try_push_scalar(&op, &out) {
@@ -170,21 +212,16 @@ impl<T: Scalar> Tape<T> {
                 let off = inner.room_for(K);
                 if off == FULL {
                     drop(inner);
-                    return self.full(K);
+                    return (self.full(K), false);
                 }
                 let start = inner.values.extend_by(K);
                 inner.values[start..][..K].copy_from_slice(&out);
                 (off, inner.push_node(&op, off, 1))
             }
         };
-        if inner.forwards.is_some() {
-            drop(inner);
-            self.capture(1, move |values, out| {
-                out.copy_from_slice(&replay(values));
-                Ok(())
-            });
-        }
-        Tensor::from_raw(self, off, needs_grad, out[0])
+        let kept = inner.forwards.is_some();
+        drop(inner);
+        (Tensor::from_raw(self, off, needs_grad, out[0]), kept)
     }
 
     /// The values of a recorded tensor, handed to `read` without copying.

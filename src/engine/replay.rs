@@ -19,6 +19,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 use core::any::TypeId;
 
+use crate::ops::Code;
 use crate::{Scalar, Tape};
 
 use super::node::{BackwardFn, Node, Offsets, Operand, PARTIALS, SEEN, region_len};
@@ -41,9 +42,38 @@ pub(crate) struct Forward<T> {
     pub(crate) aux: u32,
     /// The node's index.
     pub(crate) node: u32,
-    /// The closure's type: two recordings ran the same ops where their kinds and nodes agree.
-    pub(crate) kind: TypeId,
-    pub(crate) run: Box<ForwardFn<T>>,
+    pub(crate) run: Run<T>,
+}
+
+/// How a kept forward runs.
+pub(crate) enum Run<T> {
+    /// A coded 1×1 op (`ops/code.rs`): `code` on the values at `a` and `b` (`b = a` for one
+    /// operand), writing `code.len()` scalars from `start`.
+    Code {
+        code: Code<T>,
+        a: u32,
+        b: u32,
+        want: bool,
+    },
+    /// Any other op: its closure, and the closure's type (two recordings ran the same ops
+    /// where their kinds and nodes agree).
+    Boxed {
+        kind: TypeId,
+        run: Box<ForwardFn<T>>,
+    },
+}
+
+impl<T: Scalar> Forward<T> {
+    /// Whether `other` ran the same op (the same code and constant, or a closure of the same
+    /// type) at the same node.
+    pub(crate) fn same_op(&self, other: &Self) -> bool {
+        self.node == other.node
+            && match (&self.run, &other.run) {
+                (Run::Code { code: a, .. }, Run::Code { code: b, .. }) => a.same(*b),
+                (Run::Boxed { kind: a, .. }, Run::Boxed { kind: b, .. }) => a == b,
+                _ => false,
+            }
+    }
 }
 
 impl<T: Scalar> Tape<T> {
@@ -57,6 +87,24 @@ impl<T: Scalar> Tape<T> {
     where
         F: Fn(&[T], &mut [T]) -> Result<(), &'static str> + Send + Sync + 'static,
     {
+        self.keep(
+            out_len,
+            Run::Boxed {
+                kind: TypeId::of::<F>(),
+                run: Box::new(run),
+            },
+        );
+    }
+
+    /// [`capture`](Tape::capture) for a coded 1×1 op on the operands at `a` and `b`.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn capture_code(&self, code: Code<T>, a: u32, b: u32, want: bool) {
+        self.keep(1, Run::Code { code, a, b, want });
+    }
+
+    /// Pushes the forward `run` of the node just recorded.
+    fn keep(&self, out_len: usize, run: Run<T>) {
         let mut inner = self.inner.borrow_mut();
         let b = &mut *inner;
         let node = b.nodes.len() - 1;
@@ -70,11 +118,39 @@ impl<T: Scalar> Tape<T> {
                 end,
                 aux,
                 node: node as u32,
-                kind: TypeId::of::<F>(),
-                run: Box::new(run),
+                run,
             });
         }
     }
+}
+
+/// One instruction of a replay's forward program: a coded op run in the interpreter's loop,
+/// or a call of the boxed forward at an index of the recording's forwards.
+#[derive(Clone, Copy)]
+pub(crate) enum Inst<T> {
+    Code {
+        code: Code<T>,
+        a: u32,
+        b: u32,
+        out: u32,
+        want: bool,
+    },
+    Call(u32),
+}
+
+/// The forward program of `forwards`, in their order.
+pub(crate) fn program<T: Scalar>(forwards: &[Forward<T>]) -> Vec<Inst<T>> {
+    let inst = |(k, f): (usize, &Forward<T>)| match f.run {
+        Run::Code { code, a, b, want } => Inst::Code {
+            code,
+            a,
+            b,
+            out: f.start,
+            want,
+        },
+        Run::Boxed { .. } => Inst::Call(k as u32),
+    };
+    forwards.iter().enumerate().map(inst).collect()
 }
 
 /// One node of a replayed walk: its rule, offsets and write word.
@@ -113,15 +189,52 @@ pub(crate) fn plan<T>(nodes: &[Node<T>], output: Operand, n: usize) -> (Vec<Step
     (steps, reached)
 }
 
-/// Runs `forwards` in order on `values`; the first op without a value stops it.
-pub(crate) fn run_forwards<T>(
+/// Runs the forward `program` of `forwards` in order on `values`; the first op without a
+/// value stops it.
+///
+/// A coded op reads its operands, evaluates its code and stores its scalars here, in the
+/// loop: no call but the math's own (`exp`; a `Map`'s `fn`). The output it stored last is
+/// carried in a register, so that a chain of scalar ops does not load back what the op
+/// before it just stored (a store-to-load round trip on the critical path): values are
+/// written once a pass, so the carried one stays what the buffer holds.
+pub(crate) fn run_program<T: Scalar>(
+    program: &[Inst<T>],
     forwards: &[Forward<T>],
     values: &mut [T],
 ) -> Result<(), (u32, &'static str)> {
-    for f in forwards {
-        let (before, rest) = values.split_at_mut(f.start as usize);
-        let out = &mut rest[..(f.end - f.start) as usize];
-        (f.run)(before, out).map_err(|op| (f.node, op))?;
+    let mut carry = (usize::MAX, T::zero());
+    for inst in program {
+        match *inst {
+            Inst::Code {
+                code,
+                a,
+                b,
+                out,
+                want,
+            } => {
+                let read = |at: u32| {
+                    let at = at as usize;
+                    if at == carry.0 { carry.1 } else { values[at] }
+                };
+                let r = code.eval(read(a), read(b), want);
+                let out = out as usize;
+                match code.len() {
+                    1 => values[out] = r[0],
+                    2 => values[out..][..2].copy_from_slice(&r[..2]),
+                    _ => values[out..][..3].copy_from_slice(&r),
+                }
+                carry = (out, r[0]);
+            }
+            Inst::Call(k) => {
+                let f = &forwards[k as usize];
+                let (before, rest) = values.split_at_mut(f.start as usize);
+                let out = &mut rest[..(f.end - f.start) as usize];
+                match &f.run {
+                    Run::Boxed { run, .. } => run(before, out).map_err(|op| (f.node, op))?,
+                    Run::Code { .. } => unreachable!("shapegrad: a coded op called as a closure"),
+                }
+            }
+        }
     }
     Ok(())
 }

@@ -50,7 +50,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     #[track_caller]
     pub fn sigmoid(self) -> Self {
         // y = 1/(1 + e⁻ˣ); d = σ(x)·σ(−x) = σ'(x)
-        self.map(|x, want| {
+        self.map_fn(|x, want| {
             let e = (-x).exp(); // inf below x ≈ −709.78 (f64)
             if !e.is_finite() {
                 return sigmoid_far_left(x, want);

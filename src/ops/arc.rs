@@ -37,7 +37,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     #[track_caller]
     pub fn asin(self) -> Self {
         // y = asin x; dy/dx = 1/√(1 − x²)
-        self.map(|x, want| (x.asin(), want.then(|| inv_sqrt_one_minus_sq(x))))
+        self.map_fn(|x, want| (x.asin(), want.then(|| inv_sqrt_one_minus_sq(x))))
     }
 
     /// The arccosine `acos x` in `[0, π]`, element-wise. Backward: `∂x += ∂y ⊙ (−1/√(1 − x²))`.
@@ -61,7 +61,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     #[track_caller]
     pub fn acos(self) -> Self {
         // y = acos x; dy/dx = −1/√(1 − x²)
-        self.map(|x, want| (x.acos(), want.then(|| -inv_sqrt_one_minus_sq(x))))
+        self.map_fn(|x, want| (x.acos(), want.then(|| -inv_sqrt_one_minus_sq(x))))
     }
 
     /// The arctangent `atan x` in `(−π/2, π/2)`, element-wise. Backward:
@@ -85,7 +85,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     #[track_caller]
     pub fn atan(self) -> Self {
         // y = atan x; dy/dx = 1/(1 + x²)
-        self.map(|x, want| (x.atan(), want.then(|| T::one() / (T::one() + x * x))))
+        self.map_fn(|x, want| (x.atan(), want.then(|| T::one() / (T::one() + x * x))))
     }
 }
 

@@ -3,7 +3,7 @@
 
 use core::ops::{Add, Div, Mul, Neg, Sub};
 
-use super::{Rule, elementwise2};
+use super::{Code, Rule};
 use crate::{Scalar, Tensor};
 
 /// `-x`, element-wise. Backward: `∂x += -∂y`.
@@ -22,7 +22,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Neg for Tensor<'t, R, C, T> 
     #[track_caller]
     fn neg(self) -> Self {
         // y = -x
-        self.map_tuned(neg_backward::<T, R, C>, |x| (-x, -T::one()))
+        self.map_tuned(neg_backward::<T, R, C>, Code::Neg)
     }
 }
 
@@ -60,10 +60,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Add for Tensor<'t, R, C, T> 
             r.grads
                 .add(r.grad_out.iter().copied(), r.grad_out.iter().copied());
         }
-        let one = T::one();
-        self.zip_tuned(rhs, "add", backward::<T, R, C>, move |a, b| {
-            (a + b, [one, one])
-        })
+        self.zip_tuned(rhs, "add", backward::<T, R, C>, Code::Add)
     }
 }
 
@@ -94,15 +91,12 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Sub for Tensor<'t, R, C, T> 
             r.grads
                 .add(r.grad_out.iter().copied(), r.grad_out.iter().map(|&go| -go));
         }
-        let one = T::one();
-        // `a + (−b)` is `a − b` to the bit (IEEE 754 defines subtraction so), and on
+        // `a + (−b)` (`Code::Sub`) is `a − b` to the bit (IEEE 754 defines subtraction so), and on
         // num-dual's dual vectors it is 2× faster: their `−` is an out-of-line call whose
         // result, written in 8-byte stores and read back in 16-byte loads, stalls the loop on
         // store forwarding (71 % of the samples in a loop of `−` on `DualSVec64<4>`); `+` and
         // unary `−` inline. For `f32`/`f64` the compiler emits the same subtraction.
-        self.zip_tuned(rhs, "sub", backward::<T, R, C>, move |a, b| {
-            (a + (-b), [one, -one])
-        })
+        self.zip_tuned(rhs, "sub", backward::<T, R, C>, Code::Sub)
     }
 }
 
@@ -137,7 +131,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Mul for Tensor<'t, R, C, T> 
                 go.zip(r.lhs).map(|(&go, &a)| go * a),
             );
         }
-        self.zip_tuned(rhs, "mul", backward::<T, R, C>, |a, b| (a * b, [b, a]))
+        self.zip_tuned(rhs, "mul", backward::<T, R, C>, Code::Mul)
     }
 }
 
@@ -172,8 +166,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Div for Tensor<'t, R, C, T> 
                 terms.zip(r.y).map(|((&go, &b), &y)| -(go * y) / b),
             );
         }
-        let forward = |a: &[T], b: &[T], out: &mut [T]| elementwise2(a, b, out, |a, b| a / b);
-        self.record_binary(rhs, "div", 0, forward, backward::<T, R, C>)
+        self.zip_rule(rhs, "div", backward::<T, R, C>, Code::Div)
     }
 }
 

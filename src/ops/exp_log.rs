@@ -4,7 +4,7 @@
 //! gradient `inf`; `ln(0) = −inf` with gradient `+inf`, `ln(x < 0) = NaN`; `sqrt(0) = 0` with
 //! gradient `+inf`, `sqrt(x < 0) = NaN`.
 
-use super::{Rule, elementwise};
+use super::{Code, Rule, elementwise};
 use crate::scalar::lit;
 use crate::{Scalar, Tensor};
 
@@ -33,10 +33,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
             r.grad_x
                 .add(r.grad_out.iter().zip(r.y).map(|(&go, &y)| go * y));
         }
-        self.map_tuned(backward::<T, R, C>, |x| {
-            let y = x.exp();
-            (y, y)
-        })
+        self.map_tuned(backward::<T, R, C>, Code::Exp)
     }
 
     /// The natural logarithm `ln x`, element-wise. Backward: `∂x += ∂y ⊘ x`.
@@ -160,7 +157,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
             r.grad_x
                 .add(r.grad_out.iter().zip(r.x).map(|(&go, &x)| go * (x + x)));
         }
-        self.map_tuned(backward::<T, R, C>, |x| (x * x, x + x))
+        self.map_tuned(backward::<T, R, C>, Code::Square)
     }
 }
 

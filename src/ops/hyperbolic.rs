@@ -30,7 +30,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     #[track_caller]
     pub fn sinh(self) -> Self {
         // y = sinh x; dy/dx = cosh x
-        self.map(|x, want| (x.sinh(), want.then(|| x.cosh())))
+        self.map_fn(|x, want| (x.sinh(), want.then(|| x.cosh())))
     }
 
     /// The hyperbolic cosine `cosh x`, element-wise. Backward: `∂x += ∂y ⊙ sinh x`.
@@ -51,7 +51,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     #[track_caller]
     pub fn cosh(self) -> Self {
         // y = cosh x; dy/dx = sinh x
-        self.map(|x, want| (x.cosh(), want.then(|| x.sinh())))
+        self.map_fn(|x, want| (x.cosh(), want.then(|| x.sinh())))
     }
 
     /// The inverse hyperbolic sine `asinh x`, element-wise. Backward:
@@ -73,7 +73,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     #[track_caller]
     pub fn asinh(self) -> Self {
         // y = asinh x; dy/dx = 1/√(x² + 1) = 1/hypot(x, 1)
-        self.map(|x, want| (x.asinh(), want.then(|| T::one() / x.hypot(T::one()))))
+        self.map_fn(|x, want| (x.asinh(), want.then(|| T::one() / x.hypot(T::one()))))
     }
 
     /// The inverse hyperbolic cosine `acosh x` in `[0, inf)`, element-wise. Backward:
@@ -98,7 +98,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     #[track_caller]
     pub fn acosh(self) -> Self {
         // y = acosh x; dy/dx = 1/√((x − 1)(x + 1))
-        self.map(|x, want| {
+        self.map_fn(|x, want| {
             let y = x.acosh();
             let d = || T::one() / ((x - T::one()) * (x + T::one())).sqrt();
             (y, want.then(|| nan_if_nan(y, d()))) // below −1 the product is positive
@@ -128,7 +128,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     #[track_caller]
     pub fn atanh(self) -> Self {
         // y = atanh x; dy/dx = 1/((1 − x)(1 + x))
-        self.map(|x, want| {
+        self.map_fn(|x, want| {
             let y = x.atanh();
             let d = || T::one() / ((T::one() - x) * (T::one() + x));
             (y, want.then(|| nan_if_nan(y, d()))) // outside [−1, 1] the formula is finite

@@ -24,6 +24,7 @@
 //! the only op code that sees them, for the core arithmetic ops.
 
 pub(crate) use crate::engine::{BackwardFn, Rule, Write};
+pub(crate) use code::Code;
 use crate::engine::{Op, Operand};
 use crate::tape::same_tape;
 use crate::{Scalar, Tensor};
@@ -37,6 +38,7 @@ mod assemble;
 mod broadcast;
 mod cholesky;
 mod clamp;
+mod code;
 mod custom;
 mod exp_log;
 mod geometry;
@@ -65,14 +67,39 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     #[inline(always)]
     #[track_caller]
     pub(crate) fn map(self, f: impl Fn(T, bool) -> (T, Option<T>) + Send + Sync + 'static) -> Self {
+        self.map_coded(f, None)
+    }
+
+    /// [`map`](Tensor::map) for a plain function (a closure capturing nothing): a replay
+    /// runs its 1×1 form as an interpreted instruction calling `f` (`ops/code.rs`), not as a
+    /// boxed closure.
+    #[inline(always)]
+    #[track_caller]
+    pub(crate) fn map_fn(self, f: fn(T, bool) -> (T, Option<T>)) -> Self {
+        self.map_coded(f, Some(Code::Map(f)))
+    }
+
+    /// [`map`](Tensor::map), with `f`'s code if it has one (it is then `Code::Map(f)`).
+    #[inline(always)]
+    #[track_caller]
+    fn map_coded(
+        self,
+        f: impl Fn(T, bool) -> (T, Option<T>) + Send + Sync + 'static,
+        code: Option<Code<T>>,
+    ) -> Self {
         let want = self.operand().needs_grad;
         let x = self.offset();
         if R * C == 1 {
+            let op = self.unary(0, map_backward::<T, R, C>).with_partials();
+            if let Some(code) = code {
+                let v = self.scalar();
+                let [y, d, _] = code.eval(v, v, want);
+                return self.tape().record_code(op, [y, d], code, want).retype();
+            }
             let scalars = move |x: T| {
                 let (y, d) = f(x, want);
                 [y, d.unwrap_or(y)]
             };
-            let op = self.unary(0, map_backward::<T, R, C>).with_partials();
             let out = scalars(self.scalar());
             let replay = move |v: &[T]| scalars(v[x]);
             return self.tape().record_scalar(op, out, replay).retype();
@@ -109,17 +136,46 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
         name: &'static str,
         f: impl Fn(T, T, bool) -> (T, Option<[T; 2]>) + Send + Sync + 'static,
     ) -> Self {
+        self.zip_coded(rhs, name, f, None)
+    }
+
+    /// [`zip`](Tensor::zip) for a plain function, as [`map_fn`](Tensor::map_fn).
+    #[inline(always)]
+    #[track_caller]
+    pub(crate) fn zip_fn(
+        self,
+        rhs: Self,
+        name: &'static str,
+        f: fn(T, T, bool) -> (T, Option<[T; 2]>),
+    ) -> Self {
+        self.zip_coded(rhs, name, f, Some(Code::Zip(f)))
+    }
+
+    /// [`zip`](Tensor::zip), with `f`'s code if it has one (it is then `Code::Zip(f)`).
+    #[inline(always)]
+    #[track_caller]
+    fn zip_coded(
+        self,
+        rhs: Self,
+        name: &'static str,
+        f: impl Fn(T, T, bool) -> (T, Option<[T; 2]>) + Send + Sync + 'static,
+        code: Option<Code<T>>,
+    ) -> Self {
         let want = self.operand().needs_grad || rhs.operand().needs_grad;
         let (a, b) = (self.offset(), rhs.offset());
         if R * C == 1 {
+            let op = self
+                .binary(rhs, name, 0, zip_backward::<T, R, C>)
+                .with_partials();
+            if let Some(code) = code {
+                let out = code.eval(self.scalar(), rhs.scalar(), want);
+                return self.tape().record_code(op, out, code, want).retype();
+            }
             let scalars = move |a: T, b: T| {
                 let (y, d) = f(a, b, want);
                 let [da, db] = d.unwrap_or([y, y]);
                 [y, da, db]
             };
-            let op = self
-                .binary(rhs, name, 0, zip_backward::<T, R, C>)
-                .with_partials();
             let out = scalars(self.scalar(), rhs.scalar());
             let replay = move |v: &[T]| scalars(v[a], v[b]);
             return self.tape().record_scalar(op, out, replay).retype();

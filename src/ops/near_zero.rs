@@ -30,7 +30,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     #[track_caller]
     pub fn ln_1p(self) -> Self {
         // y = ln(1 + x); dy/dx = 1/(1 + x)
-        self.map(|x, want| {
+        self.map_fn(|x, want| {
             let y = x.ln_1p();
             // below −1 the formula is finite
             (y, want.then(|| nan_if_nan(y, T::one() / (T::one() + x))))
@@ -58,7 +58,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     #[track_caller]
     pub fn exp_m1(self) -> Self {
         // y = eˣ − 1; dy/dx = eˣ
-        self.map(|x, want| (x.exp_m1(), want.then(|| x.exp())))
+        self.map_fn(|x, want| (x.exp_m1(), want.then(|| x.exp())))
     }
 }
 

@@ -32,7 +32,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     #[track_caller]
     pub fn recip(self) -> Self {
         // y = 1/x; dy/dx = −1/x² = −y²
-        self.map(|x, want| {
+        self.map_fn(|x, want| {
             let y = T::one() / x;
             (y, want.then(|| -(y * y)))
         })
@@ -94,7 +94,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     #[track_caller]
     pub fn powf_tensor(self, p: Tensor<'t, 1, 1, T>) -> Self {
         // y = xᵖ; ∂y/∂x = p·xᵖ⁻¹, ∂y/∂p = xᵖ ln x (0 where xᵖ = 0)
-        self.zip(p.broadcast::<R, C>(), "powf_tensor", |x, p, want| {
+        self.zip_fn(p.broadcast::<R, C>(), "powf_tensor", |x, p, want| {
             let y = x.powf(p);
             let dp = || {
                 if y == T::zero() {
@@ -137,7 +137,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     #[track_caller]
     pub fn hypot(self, b: Self) -> Self {
         // y = √(a² + b²); ∂y/∂a = a/y, ∂y/∂b = b/y
-        self.zip(b, "hypot", |a, b, want| {
+        self.zip_fn(b, "hypot", |a, b, want| {
             let r = a.hypot(b);
             (r, want.then(|| [a / r, b / r]))
         })

@@ -4,7 +4,7 @@
 use core::ops::{Add, Div, Mul, Sub};
 
 use super::arith::neg_backward;
-use super::{Rule, elementwise};
+use super::{Code, Rule};
 use crate::{Scalar, Tensor};
 
 /// `x + c` with a plain scalar `c`. Backward: `∂x += ∂y`.
@@ -29,7 +29,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Add<T> for Tensor<'t, R, C, 
             let r = r.unary(R * C, R * C);
             r.grad_x.add(r.grad_out.iter().copied());
         }
-        self.map_tuned(backward::<T, R, C>, move |x| (x + c, T::one()))
+        self.map_tuned(backward::<T, R, C>, Code::AddC(c))
     }
 }
 
@@ -77,7 +77,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Mul<T> for Tensor<'t, R, C, 
             let c = r.aux[0];
             r.grad_x.add(r.grad_out.iter().map(|&go| go * c));
         }
-        self.scalar_tuned(c, true, backward::<T, R, C>, |x, c| x * c)
+        self.scalar_tuned(c, true, backward::<T, R, C>, Code::MulC(c))
     }
 }
 
@@ -104,7 +104,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Div<T> for Tensor<'t, R, C, 
             let c = r.aux[0];
             r.grad_x.add(r.grad_out.iter().map(|&go| go / c));
         }
-        self.scalar_tuned(c, false, backward::<T, R, C>, |x, c| x / c)
+        self.scalar_tuned(c, false, backward::<T, R, C>, Code::DivC(c))
     }
 }
 
@@ -114,7 +114,7 @@ impl<const R: usize, const C: usize, T: Scalar> Tensor<'_, R, C, T> {
     pub(crate) fn rsub(self, c: T) -> Self {
         // y = c - x
         // `c + (−x)`: `c − x` to the bit, without num-dual's slow `−` (see `Sub for Tensor`)
-        self.map_tuned(neg_backward::<T, R, C>, move |x| (c + (-x), -T::one()))
+        self.map_tuned(neg_backward::<T, R, C>, Code::SubFromC(c))
     }
 
     /// `c / x` with a plain scalar `c`. Backward: `∂x += -(∂y·y) / x` with `y = c / x`.
@@ -127,8 +127,7 @@ impl<const R: usize, const C: usize, T: Scalar> Tensor<'_, R, C, T> {
             let terms = r.grad_out.iter().zip(r.x).zip(r.y);
             r.grad_x.add(terms.map(|((&go, &x), &y)| -(go * y) / x));
         }
-        let forward = move |x: &[T], out: &mut [T]| elementwise(x, out, |x| c / x);
-        self.record_unary(0, forward, backward::<T, R, C>)
+        self.map_rule(backward::<T, R, C>, Code::DivIntoC(c))
     }
 }
 

@@ -26,7 +26,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     #[track_caller]
     pub fn sin(self) -> Self {
         // y = sin x; dy/dx = cos x
-        self.map(|x, want| (x.sin(), want.then(|| x.cos())))
+        self.map_fn(|x, want| (x.sin(), want.then(|| x.cos())))
     }
 
     /// The cosine `cos x`, element-wise. Backward: `∂x += ∂y ⊙ (−sin x)`.
@@ -48,7 +48,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     #[track_caller]
     pub fn cos(self) -> Self {
         // y = cos x; dy/dx = −sin x
-        self.map(|x, want| (x.cos(), want.then(|| -x.sin())))
+        self.map_fn(|x, want| (x.cos(), want.then(|| -x.sin())))
     }
 
     /// The tangent `tan x`, element-wise. Backward: `∂x += ∂y ⊙ (1 + tan² x)`.
@@ -73,7 +73,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     #[track_caller]
     pub fn tan(self) -> Self {
         // y = tan x; dy/dx = 1 + y²
-        self.map(|x, want| {
+        self.map_fn(|x, want| {
             let y = x.tan();
             (y, want.then(|| T::one() + y * y))
         })
@@ -113,7 +113,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     #[track_caller]
     pub fn atan2(self, x: Self) -> Self {
         // out = atan2(y, x); ∂out/∂y = x/r², ∂out/∂x = −y/r² with r = hypot(x, y)
-        self.zip(x, "atan2", |y, x, want| {
+        self.zip_fn(x, "atan2", |y, x, want| {
             let d = || {
                 let r = y.hypot(x);
                 [(x / r) / r, -((y / r) / r)]

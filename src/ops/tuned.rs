@@ -13,38 +13,30 @@
 
 use crate::{Scalar, Tensor};
 
-use super::{BackwardFn, elementwise, elementwise2};
+use super::{BackwardFn, Code, elementwise, elementwise2};
 
 impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
-    /// An element-wise op of one operand with the rule `∂x += ∂y ⊙ d`, `f(x) = (y, d)`: a 1×1
-    /// output stores `[y, d]` for the inline partials rule; a larger one stores `y` only and
-    /// runs `backward`, which recomputes `d` from the values.
+    /// An element-wise op of one operand with the rule `∂x += ∂y ⊙ d`, `code` giving
+    /// `[y, d]`: a 1×1 output stores `[y, d]` for the inline partials rule; a larger one
+    /// stores `y` only and runs `backward`, which recomputes `d` from the values.
     #[inline(always)]
     #[track_caller]
-    pub(crate) fn map_tuned(
-        self,
-        backward: BackwardFn<T>,
-        f: impl Fn(T) -> (T, T) + Send + Sync + 'static,
-    ) -> Self {
-        let x = self.offset();
+    pub(crate) fn map_tuned(self, backward: BackwardFn<T>, code: Code<T>) -> Self {
         if R * C == 1 {
-            let scalars = move |x: T| {
-                let (y, d) = f(x);
-                [y, d]
-            };
+            let x = self.scalar();
+            let [y, d, _] = code.eval(x, x, true);
             let op = self.unary(0, backward).with_partials();
-            let out = scalars(self.scalar());
-            let replay = move |v: &[T]| scalars(v[x]);
-            return self.tape().record_scalar(op, out, replay).retype();
+            return self.tape().record_code(op, [y, d], code, true).retype();
         }
+        let x = self.offset();
         self.tape()
             .record(self.unary(0, backward), move |values, out| {
-                elementwise(&values[x..][..R * C], out, |v| f(v).0)
+                elementwise(&values[x..][..R * C], out, |v| code.eval(v, v, true)[0])
             })
     }
 
-    /// [`map_tuned`](Tensor::map_tuned) for two operands of one shape:
-    /// `f(a, b) = (y, [da, db])`, the rule `∂a += ∂y ⊙ da`, `∂b += ∂y ⊙ db`.
+    /// [`map_tuned`](Tensor::map_tuned) for two operands of one shape: `code` gives
+    /// `[y, da, db]`, the rule `∂a += ∂y ⊙ da`, `∂b += ∂y ⊙ db`.
     #[inline(always)]
     #[track_caller]
     pub(crate) fn zip_tuned(
@@ -52,30 +44,26 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
         rhs: Self,
         name: &'static str,
         backward: BackwardFn<T>,
-        f: impl Fn(T, T) -> (T, [T; 2]) + Send + Sync + 'static,
+        code: Code<T>,
     ) -> Self {
-        let (a, b) = (self.offset(), rhs.offset());
         if R * C == 1 {
-            let scalars = move |a: T, b: T| {
-                let (y, [da, db]) = f(a, b);
-                [y, da, db]
-            };
+            let out = code.eval(self.scalar(), rhs.scalar(), true);
             let op = self.binary(rhs, name, 0, backward).with_partials();
-            let out = scalars(self.scalar(), rhs.scalar());
-            let replay = move |v: &[T]| scalars(v[a], v[b]);
-            return self.tape().record_scalar(op, out, replay).retype();
+            return self.tape().record_code(op, out, code, true).retype();
         }
+        let (a, b) = (self.offset(), rhs.offset());
         let op = self.binary(rhs, name, 0, backward);
         self.tape().record(op, move |values, out| {
             elementwise2(&values[a..][..R * C], &values[b..][..R * C], out, |a, b| {
-                f(a, b).0
+                code.eval(a, b, true)[0]
             })
         })
     }
 
-    /// An element-wise op of the operand and a plain scalar `c`, kept in a one-scalar aux
-    /// region for the rule. With `c_is_derivative` (`x·c`, rule `∂x += ∂y·c`), a 1×1
-    /// output's `[y, c]` doubles as `[y, ∂y/∂x]` and takes the inline partials rule.
+    /// An element-wise op of the operand and a plain scalar `c` (`code`'s constant), kept in
+    /// a one-scalar aux region for the rule: `code` gives `[y, c]`. With `c_is_derivative`
+    /// (`x·c`, rule `∂x += ∂y·c`), a 1×1 output's `[y, c]` doubles as `[y, ∂y/∂x]` and takes
+    /// the inline partials rule.
     #[inline(always)]
     #[track_caller]
     pub(crate) fn scalar_tuned(
@@ -83,25 +71,65 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
         c: T,
         c_is_derivative: bool,
         backward: BackwardFn<T>,
-        f: impl Fn(T, T) -> T + Send + Sync + 'static,
+        code: Code<T>,
     ) -> Self {
-        let x = self.offset();
         if R * C == 1 {
             let mut op = self.unary(1, backward);
             if c_is_derivative {
                 op = op.with_partials();
             }
-            let out = [f(self.scalar(), c), c];
-            let replay = move |v: &[T]| [f(v[x], c), c];
-            return self.tape().record_scalar(op, out, replay).retype();
+            let x = self.scalar();
+            let [y, c, _] = code.eval(x, x, true);
+            return self.tape().record_code(op, [y, c], code, true).retype();
         }
+        let x = self.offset();
         self.tape()
             .record(self.unary(1, backward), move |values, out| {
                 let (y, aux) = out.split_at_mut(R * C);
-                for (o, &v) in y.iter_mut().zip(&values[x..][..R * C]) {
-                    *o = f(v, c);
-                }
+                elementwise(&values[x..][..R * C], y, |v| code.eval(v, v, true)[0]);
                 aux[0] = c;
             })
+    }
+
+    /// An element-wise op of one operand with a rule of its own and no aux (`c / x`):
+    /// `code` gives `[y]`.
+    #[inline(always)]
+    #[track_caller]
+    pub(crate) fn map_rule(self, backward: BackwardFn<T>, code: Code<T>) -> Self {
+        if R * C == 1 {
+            let x = self.scalar();
+            let [y, ..] = code.eval(x, x, true);
+            let op = self.unary(0, backward);
+            return self.tape().record_code(op, [y], code, true).retype();
+        }
+        let x = self.offset();
+        self.tape()
+            .record(self.unary(0, backward), move |values, out| {
+                elementwise(&values[x..][..R * C], out, |v| code.eval(v, v, true)[0])
+            })
+    }
+
+    /// [`map_rule`](Tensor::map_rule) for two operands of one shape (`a / b`).
+    #[inline(always)]
+    #[track_caller]
+    pub(crate) fn zip_rule(
+        self,
+        rhs: Self,
+        name: &'static str,
+        backward: BackwardFn<T>,
+        code: Code<T>,
+    ) -> Self {
+        if R * C == 1 {
+            let [y, ..] = code.eval(self.scalar(), rhs.scalar(), true);
+            let op = self.binary(rhs, name, 0, backward);
+            return self.tape().record_code(op, [y], code, true).retype();
+        }
+        let (a, b) = (self.offset(), rhs.offset());
+        let op = self.binary(rhs, name, 0, backward);
+        self.tape().record(op, move |values, out| {
+            elementwise2(&values[a..][..R * C], &values[b..][..R * C], out, |a, b| {
+                code.eval(a, b, true)[0]
+            })
+        })
     }
 }
