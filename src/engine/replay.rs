@@ -212,18 +212,37 @@ pub(crate) fn run_program<T: Scalar>(
                 out,
                 want,
             } => {
-                let read = |at: u32| {
-                    let at = at as usize;
-                    if at == carry.0 { carry.1 } else { values[at] }
-                };
-                let r = code.eval(read(a), read(b), want);
-                let out = out as usize;
-                match code.len() {
-                    1 => values[out] = r[0],
-                    2 => values[out..][..2].copy_from_slice(&r[..2]),
-                    _ => values[out..][..3].copy_from_slice(&r),
+                let (a, b, out) = (a as usize, b as usize, out as usize);
+                let read = |at: usize| if at == carry.0 { carry.1 } else { values[at] };
+                // one arm per code, so that its scalar count and operand count are constants
+                // and `eval` folds to that code's math
+                macro_rules! step {
+                    ($code:expr, $k:literal, $two:literal) => {{
+                        debug_assert_eq!(code.len(), $k);
+                        let x = read(a);
+                        let y = if $two { read(b) } else { x };
+                        let r = $code.eval(x, y, want);
+                        values[out..][..$k].copy_from_slice(&r[..$k]);
+                        r[0]
+                    }};
                 }
-                carry = (out, r[0]);
+                let y = match code {
+                    Code::Neg => step!(Code::Neg, 2, false),
+                    Code::Add => step!(Code::Add, 3, true),
+                    Code::Sub => step!(Code::Sub, 3, true),
+                    Code::Mul => step!(Code::Mul, 3, true),
+                    Code::Div => step!(Code::Div, 1, true),
+                    Code::Square => step!(Code::Square, 2, false),
+                    Code::Exp => step!(Code::Exp, 2, false),
+                    Code::AddC(c) => step!(Code::AddC(c), 2, false),
+                    Code::SubFromC(c) => step!(Code::SubFromC(c), 2, false),
+                    Code::MulC(c) => step!(Code::MulC(c), 2, false),
+                    Code::DivC(c) => step!(Code::DivC(c), 2, false),
+                    Code::DivIntoC(c) => step!(Code::DivIntoC(c), 1, false),
+                    Code::Map(f) => step!(Code::Map(f), 2, false),
+                    Code::Zip(f) => step!(Code::Zip(f), 3, true),
+                };
+                carry = (out, y);
             }
             Inst::Call(k) => {
                 let f = &forwards[k as usize];

@@ -24,10 +24,10 @@
 //! the only op code that sees them, for the core arithmetic ops.
 
 pub(crate) use crate::engine::{BackwardFn, Rule, Write};
-pub(crate) use code::Code;
 use crate::engine::{Op, Operand};
 use crate::tape::same_tape;
 use crate::{Scalar, Tensor};
+pub(crate) use code::Code;
 pub use custom::{CustomOp, CustomOp2};
 pub use parts::ElementIndex;
 
