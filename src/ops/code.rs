@@ -16,6 +16,14 @@
 
 use crate::Scalar;
 
+/// A plain element-wise function of one operand, as [`map`](crate::Tensor::map) takes it:
+/// `f(x, want) = (y, dy/dx)`, the derivative `Some` when `want`.
+pub(crate) type MapFn<T> = fn(T, bool) -> (T, Option<T>);
+
+/// A plain element-wise function of two operands, as [`zip`](crate::Tensor::zip) takes it:
+/// `f(a, b, want) = (y, [∂y/∂a, ∂y/∂b])`, the partials `Some` when `want`.
+pub(crate) type ZipFn<T> = fn(T, T, bool) -> (T, Option<[T; 2]>);
+
 /// A coded op's 1×1 math. The constants are the op's plain scalars (`x + c`: `AddC(c)`).
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Code<T> {
@@ -44,9 +52,9 @@ pub(crate) enum Code<T> {
     /// `c / x`: `[y]`.
     DivIntoC(T),
     /// [`map`](crate::Tensor::map)'s `f(x, want)`: `[y, d]` (`[y, y]` without `d`).
-    Map(fn(T, bool) -> (T, Option<T>)),
+    Map(MapFn<T>),
     /// [`zip`](crate::Tensor::zip)'s `f(a, b, want)`: `[y, da, db]` (`[y, y, y]` without).
-    Zip(fn(T, T, bool) -> (T, Option<[T; 2]>)),
+    Zip(ZipFn<T>),
 }
 
 impl<T: Scalar> Code<T> {

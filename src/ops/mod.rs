@@ -27,7 +27,7 @@ pub(crate) use crate::engine::{BackwardFn, Rule, Write};
 use crate::engine::{Op, Operand};
 use crate::tape::same_tape;
 use crate::{Scalar, Tensor};
-pub(crate) use code::Code;
+pub(crate) use code::{Code, MapFn, ZipFn};
 pub use custom::{CustomOp, CustomOp2};
 pub use parts::ElementIndex;
 
@@ -75,7 +75,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// boxed closure.
     #[inline(always)]
     #[track_caller]
-    pub(crate) fn map_fn(self, f: fn(T, bool) -> (T, Option<T>)) -> Self {
+    pub(crate) fn map_fn(self, f: MapFn<T>) -> Self {
         self.map_coded(f, Some(Code::Map(f)))
     }
 
@@ -142,12 +142,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     /// [`zip`](Tensor::zip) for a plain function, as [`map_fn`](Tensor::map_fn).
     #[inline(always)]
     #[track_caller]
-    pub(crate) fn zip_fn(
-        self,
-        rhs: Self,
-        name: &'static str,
-        f: fn(T, T, bool) -> (T, Option<[T; 2]>),
-    ) -> Self {
+    pub(crate) fn zip_fn(self, rhs: Self, name: &'static str, f: ZipFn<T>) -> Self {
         self.zip_coded(rhs, name, f, Some(Code::Zip(f)))
     }
 
