@@ -9,6 +9,18 @@
 //! - `by_hand`: the analytic Jacobian, written as an engineer optimises it (one `exp`, one
 //!   `powf` and one `ln` per observation, shared subexpressions).
 //!
+//! - `replay_reverse`: [`ReplayVectorFn`] on `f64`, recorded once at NIST's first start
+//!   (one replayed forward, 15 replayed walks per evaluation);
+//! - `replay_forward`: [`ReplayVectorFn`] on `DualSVec64<4>`, recorded once (one replayed
+//!   forward on the seeded dual vectors, no walk): `jacobian_forward` without re-recording.
+//!
+//! `rat43_hessian`: the Hessian of the sum of squares `½‖r‖²` (a [`ScalarFn`]), as argmin's
+//! Newton asks for it at each iterate, and `graph_hessian`, of the notebook's graph function
+//! of its six inputs (16 scalar ops, where Rat43 has a few 15-vectors): `hessian` (N
+//! forward-over-reverse sweeps, each a recording on `Dual64`) against `replay` (one `for_replay` recording per call at
+//! `x + ε·e₀`, then N replayed sweeps seeded `eⱼ`) and `replay_kept` (the recording made
+//! once, N replayed sweeps per call), checked bit for bit against `hessian` first.
+//!
 //! Then `mode_N_M`: forward against reverse mode on `f(x) = exp(sin(Ax) ⊙ Ax)` with a fixed
 //! `M×N` data matrix `A`, for the shapes that set `jacobian`'s rule (forward when `N ≤ M` and
 //! `N ≤ 8`).
@@ -26,7 +38,11 @@ use std::hint::black_box;
 
 use nalgebra::{SMatrix, SVector};
 use num_dual::DualNum;
-use shapegrad::{Scalar, Tensor, VectorFn, jacobian, jacobian_forward, jacobian_reverse, num_dual};
+use shapegrad::num_dual::{Derivative, Dual64, DualSVec64};
+use shapegrad::{
+    ReplayFn, ReplayVectorFn, Scalar, ScalarFn, Tensor, VectorFn, Workspace, hessian, jacobian,
+    jacobian_forward, jacobian_reverse, num_dual,
+};
 
 use interleave::run;
 use nist::{RAT43, Rat43};
@@ -108,6 +124,114 @@ fn mode_sweep<const N: usize, const M: usize>() {
     run(&format!("mode_{N}_{M}"), (1.0, ""), &mut rows);
 }
 
+/// Rat43's sum of squares `½‖r(b)‖²`.
+struct Sse;
+
+impl ScalarFn<4> for Sse {
+    fn eval<'t, T: Scalar>(&self, b: Tensor<'t, 4, 1, T>) -> Tensor<'t, 1, 1, T> {
+        Rat43.eval(b).square().sum() * nalgebra::convert::<f64, T>(0.5)
+    }
+}
+
+/// `b + ε·eⱼ` on `Dual64`.
+fn seeded<const N: usize>(b: &SVector<f64, N>, j: usize) -> SVector<Dual64, N> {
+    SVector::from_fn(|k, _| Dual64::new(b[k], f64::from(k == j)))
+}
+
+/// The Hessian of `f` from a recording on `Dual64`: column `j` is the ε part of the replayed
+/// gradient at `b + ε·eⱼ`.
+fn hessian_by_replay<const N: usize>(
+    f: &ReplayFn<N, 1, Dual64>,
+    ws: &mut Workspace<Dual64>,
+    b: &SVector<f64, N>,
+) -> SMatrix<f64, N, N> {
+    let mut h = SMatrix::<f64, N, N>::zeros();
+    for j in 0..N {
+        let (_, g) = f.gradient(ws, &seeded(b, j)).unwrap();
+        h.set_column(j, &g.map(|d| d.eps));
+    }
+    h
+}
+
+/// The notebook's graph function of its six inputs (`benches/higher_order.rs`'s `Graph`).
+struct Graph;
+
+impl ScalarFn<6> for Graph {
+    fn eval<'t, T: Scalar>(&self, v: Tensor<'t, 6, 1, T>) -> Tensor<'t, 1, 1, T> {
+        let [x1, x2, b1, b2, c1, c2] = std::array::from_fn(|i| v.at(i));
+        let z0 = x1 + b1;
+        let z2 = z0.sigmoid();
+        let z5 = (x2 + b2).sigmoid().tanh() * c2;
+        z0 * z2 * c1 + z2 * z5
+    }
+}
+
+/// The forward-mode Jacobian from a recording on `DualSVec64<4>`.
+fn jacobian_by_forward_replay(
+    f: &ReplayVectorFn<4, 15, DualSVec64<4>>,
+    ws: &mut Workspace<DualSVec64<4>>,
+    b: &SVector<f64, 4>,
+) -> (SVector<f64, 15>, SMatrix<f64, 15, 4>) {
+    let x = SVector::from_fn(|j, _| {
+        DualSVec64::new(
+            b[j],
+            Derivative::some(SVector::from_fn(|k, _| f64::from(k == j))),
+        )
+    });
+    let y = f.value(ws, &x).unwrap();
+    let mut j = SMatrix::<f64, 15, 4>::zeros();
+    for (i, yi) in y.iter().enumerate() {
+        if let Some(lanes) = &yi.eps.0 {
+            j.set_row(i, &lanes.transpose());
+        }
+    }
+    (y.map(|d| d.re), j)
+}
+
+/// `{name}_hessian`: see the file's docs; `kept` recorded at `start`, every row at `b`.
+fn hessian_rows<F: ScalarFn<N>, const N: usize>(
+    name: &str,
+    f: &F,
+    start: &SVector<f64, N>,
+    b: &SVector<f64, N>,
+) {
+    let kept = ReplayFn::new(f, &seeded(start, 0)).unwrap();
+    let mut kept_ws = kept.workspace();
+    let fresh = |b: &SVector<f64, N>| {
+        let r = ReplayFn::new(f, &seeded(b, 0)).unwrap();
+        let mut ws = r.workspace();
+        hessian_by_replay(&r, &mut ws, b)
+    };
+    let h = hessian(f, b);
+    assert_eq!(fresh(b), h, "{name} replay: not the bits of hessian");
+    assert_eq!(
+        hessian_by_replay(&kept, &mut kept_ws, b),
+        h,
+        "{name} replay_kept: not the bits of hessian"
+    );
+    let mut rows: Vec<interleave::Row<'_>> = vec![
+        (
+            "hessian",
+            Box::new(|| {
+                black_box(hessian(f, black_box(b)));
+            }),
+        ),
+        (
+            "replay",
+            Box::new(|| {
+                black_box(fresh(black_box(b)));
+            }),
+        ),
+        (
+            "replay_kept",
+            Box::new(|| {
+                black_box(hessian_by_replay(&kept, &mut kept_ws, black_box(b)));
+            }),
+        ),
+    ];
+    run(&format!("{name}_hessian"), (1.0, ""), &mut rows);
+}
+
 type Eval = fn(&SVector<f64, 4>) -> (SVector<f64, 15>, SMatrix<f64, 15, 4>);
 
 fn main() {
@@ -138,6 +262,22 @@ fn main() {
             }
         }
     }
+    // the replays, recorded once at the first start and evaluated at the second
+    let start = SVector::from(RAT43.starts[0]);
+    let reverse = ReplayVectorFn::new(&Rat43, &start).unwrap();
+    let mut reverse_ws = reverse.workspace();
+    let forward =
+        ReplayVectorFn::<4, 15, DualSVec64<4>>::new(&Rat43, &start.map(DualSVec64::from_re))
+            .unwrap();
+    let mut forward_ws = forward.workspace();
+    assert_eq!(
+        reverse.jacobian(&mut reverse_ws, &b).unwrap(),
+        jacobian_reverse(&Rat43, &b)
+    );
+    assert_eq!(
+        jacobian_by_forward_replay(&forward, &mut forward_ws, &b),
+        jacobian_forward(&Rat43, &b)
+    );
     let mut timed: Vec<interleave::Row<'_>> = rows
         .iter()
         .map(|&(name, eval)| {
@@ -147,7 +287,29 @@ fn main() {
             (name, f)
         })
         .collect();
+    timed.push((
+        "replay_reverse",
+        Box::new(|| {
+            black_box(reverse.jacobian(&mut reverse_ws, black_box(&b)).unwrap());
+        }),
+    ));
+    timed.push((
+        "replay_forward",
+        Box::new(|| {
+            black_box(jacobian_by_forward_replay(
+                &forward,
+                &mut forward_ws,
+                black_box(&b),
+            ));
+        }),
+    ));
     run("rat43_jacobian", (1.0, ""), &mut timed);
+    drop(timed);
+    hessian_rows("rat43", &Sse, &SVector::from(RAT43.starts[0]), &b);
+    // the notebook's first entry (x = [−1, 4], w = [−7, −6, 5, 0]), kept recorded at its second
+    let graph_at = SVector::from([-1.0, 4.0, -7.0, -6.0, 5.0, 0.0]);
+    let graph_start = SVector::from([1.0, -2.0, 3.0, 0.5, -1.0, 2.0]);
+    hessian_rows("graph", &Graph, &graph_start, &graph_at);
     mode_sweep::<2, 20>();
     mode_sweep::<4, 15>();
     mode_sweep::<4, 4>();

@@ -317,3 +317,8 @@ pub use vector_fn::VectorFn;
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
+
+// docs/replay.md's examples (its Hessian needs `dual`)
+#[doc = include_str!("../docs/replay.md")]
+#[cfg(all(doctest, feature = "dual"))]
+pub struct ReplayGuideDoctests;

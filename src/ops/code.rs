@@ -10,8 +10,9 @@
 //! [`map_fn`](crate::Tensor::map_fn) and [`zip_fn`](crate::Tensor::zip_fn)).
 //!
 //! Only the ops that build scalar code are coded: `+ − × ÷` of tensors and with plain scalars,
-//! negation, `exp`, `square`, and the plain-function element-wise ops (`sin`, `sigmoid`,
-//! `tanh`, `ln`, …). Their matrix paths compute the output with the same `eval`, so the 1×1
+//! negation, `exp`, `square`, and the element-wise ops written with `map_fn`/`zip_fn` (`sin`,
+//! `cos`, `tan`, `sigmoid`, `tanh`, `atan2`, `hypot`, …; not `ln`, `sqrt`, `relu`, `abs`,
+//! `max`, `min`, whose rules read the values, nor the maps that capture a constant). Their matrix paths compute the output with the same `eval`, so the 1×1
 //! and the matrix path keep giving the same bits (invariant 8).
 
 use crate::Scalar;

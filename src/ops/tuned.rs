@@ -6,9 +6,12 @@
 //! there, unlike [`map`](Tensor::map)/[`zip`](Tensor::zip), which store `R·C` more scalars
 //! per operand. On a 1×1 tensor they store `[y, d…]`, and the walk applies it inline.
 //!
+//! Each takes the op's [`Code`] (`code.rs`): its `eval` is the op's 1×1 math, on a
+//! replayable tape also what a replay interprets, and each output element on a matrix.
+//!
 //! Invariant (tested for every op by the registry's 1×1-vs-matrix bit test): each op's
-//! matrix rule computes exactly `go * d` with `d` computed by the same operations as in its
-//! closure, so both paths give the same bits. New ops use [`map`](Tensor::map),
+//! matrix rule computes exactly `go * d` with `d` computed by the same operations as its
+//! code's `eval`, so both paths give the same bits. New ops use [`map`](Tensor::map),
 //! [`zip`](Tensor::zip) or the recording helpers instead.
 
 use crate::{Scalar, Tensor};
