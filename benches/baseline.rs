@@ -569,9 +569,10 @@ impl<T: Scalar, const N: usize, const H: usize, const O: usize> NetReplay<T, N, 
     }
 
     /// One evaluation by replay: input and weights set, forward, backward, every gradient
-    /// copied out (as `copy_out` does for a recording); returns the loss.
+    /// read as a slice (`gradient_slice`, as `step_tuned`), or with `copy` copied out
+    /// (`gradient`, as `copy_out` does for a recording); returns the loss.
     #[inline(never)]
-    pub fn step(&mut self, net: &Net<T, N, H, O>, x: &SVector<T, N>) -> T {
+    pub fn step(&mut self, net: &Net<T, N, H, O>, x: &SVector<T, N>, copy: bool) -> T {
         let (rec, ws) = (&self.rec, &mut self.ws);
         rec.set(ws, self.x, x);
         rec.set(ws, self.w1, &net.w1);
@@ -580,10 +581,22 @@ impl<T: Scalar, const N: usize, const H: usize, const O: usize> NetReplay<T, N, 
         rec.set(ws, self.b2, &net.b2);
         let loss = rec.forward(ws).expect("no fallible op")[0];
         rec.backward_one(ws);
-        black_box((&rec.gradient(ws, self.x), &rec.gradient(ws, self.b1)));
-        black_box(&rec.gradient(ws, self.b2));
-        black_box(&rec.gradient(ws, self.w1));
-        black_box(&rec.gradient(ws, self.w2));
+        if copy {
+            black_box((&rec.gradient(ws, self.x), &rec.gradient(ws, self.b1)));
+            black_box(&rec.gradient(ws, self.b2));
+            black_box(&rec.gradient(ws, self.w1));
+            black_box(&rec.gradient(ws, self.w2));
+        } else {
+            black_box((
+                rec.gradient_slice(ws, self.x),
+                rec.gradient_slice(ws, self.w1),
+            ));
+            black_box((
+                rec.gradient_slice(ws, self.b1),
+                rec.gradient_slice(ws, self.w2),
+            ));
+            black_box(rec.gradient_slice(ws, self.b2));
+        }
         loss
     }
 }

@@ -75,6 +75,7 @@ fn net<T: Scalar, const N: usize, const H: usize, const O: usize>(name: &str) {
     let (mut tape2, mut grads2) = (Tape::<T>::new(), Gradients::new());
     let mut g = NetGrads::<T, N, H, O>::new();
     let mut replay = NetReplay::new(&net, x);
+    let mut replay2 = NetReplay::new(&net, x);
     run(
         name,
         (1.0, ""),
@@ -91,7 +92,13 @@ fn net<T: Scalar, const N: usize, const H: usize, const O: usize>(name: &str) {
             (
                 "replay",
                 Box::new(|| {
-                    black_box(replay.step(&net, black_box(&x)));
+                    black_box(replay.step(&net, black_box(&x), false));
+                }),
+            ),
+            (
+                "replay_wrt",
+                Box::new(|| {
+                    black_box(replay2.step(&net, black_box(&x), true));
                 }),
             ),
             (

@@ -416,15 +416,63 @@ impl<const R: usize, const C: usize, T: Scalar> Recording<R, C, T> {
         ws: &Workspace<T>,
         input: Input<R1, C1>,
     ) -> SMatrix<T, R1, C1> {
-        self.owns(ws, input.recording, "gradient");
+        self.walked(ws, input, "gradient")
+            .map_or_else(SMatrix::zeros, crate::gradients::matrix_from)
+    }
+
+    /// `input`'s gradient from `ws`'s last walk as a column-major slice of `ws` without
+    /// copying, or `None` where [`gradient`](Recording::gradient) would return zeros (the
+    /// output does not depend on `input`), as [`Gradients::slice`](crate::Gradients::slice).
+    ///
+    /// # Panics
+    ///
+    /// As [`gradient`](Recording::gradient).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use nalgebra::Matrix2;
+    /// use shapegrad::{Recording, Tape};
+    ///
+    /// let tape = Tape::for_replay();
+    /// let a = tape.var(Matrix2::new(1.0, 2.0, 3.0, 4.0));
+    /// let unused = tape.var_scalar(5.0);
+    /// let rec = Recording::new((a * a).sum()).unwrap();
+    /// let (ai, ui) = (rec.input(a), rec.input(unused));
+    /// let mut ws = rec.workspace();
+    /// rec.set(&mut ws, ai, &Matrix2::new(1.0, -1.0, 0.5, 2.0));
+    /// rec.forward(&mut ws).unwrap();
+    /// rec.backward_one(&mut ws);
+    /// // column-major: a = [1 −1; 0.5 2] is stored 1, 0.5, −1, 2
+    /// assert_eq!(rec.gradient_slice(&ws, ai), Some(&[2.0, 1.0, -2.0, 4.0][..]));
+    /// assert_eq!(rec.gradient_slice(&ws, ui), None);
+    /// ```
+    #[track_caller]
+    pub fn gradient_slice<'w, const R1: usize, const C1: usize>(
+        &self,
+        ws: &'w Workspace<T>,
+        input: Input<R1, C1>,
+    ) -> Option<&'w [T]> {
+        self.walked(ws, input, "gradient_slice")
+    }
+
+    /// `input`'s gradient region in `ws`, `None` where the walk does not reach it; panics,
+    /// naming `call`, as [`gradient`](Recording::gradient).
+    #[track_caller]
+    fn walked<'w, const R1: usize, const C1: usize>(
+        &self,
+        ws: &'w Workspace<T>,
+        input: Input<R1, C1>,
+        call: &str,
+    ) -> Option<&'w [T]> {
+        self.owns(ws, input.recording, call);
         assert!(
             ws.state == State::Walked,
-            "shapegrad: Recording::gradient needs a backward since the inputs were set"
+            "shapegrad: Recording::{call} needs a backward since the inputs were set"
         );
-        if !input.reached {
-            return SMatrix::zeros();
-        }
-        crate::gradients::matrix_from(&ws.grads[input.off as usize..][..R1 * C1])
+        input
+            .reached
+            .then(|| &ws.grads[input.off as usize..][..R1 * C1])
     }
 
     /// Panics, naming the call, unless `ws` and the input `of` belong to this recording.

@@ -285,6 +285,16 @@ fn a_gradient_before_backward_panics() {
 }
 
 #[test]
+#[should_panic(expected = "Recording::gradient_slice needs a backward since the inputs were set")]
+fn a_gradient_slice_before_backward_panics() {
+    let tape = Tape::for_replay();
+    let (rec, x) = squares(&tape);
+    let mut ws = rec.workspace();
+    rec.forward(&mut ws).unwrap();
+    let _ = rec.gradient_slice(&ws, x);
+}
+
+#[test]
 #[should_panic(expected = "Recording::gradient needs a backward since the inputs were set")]
 fn a_gradient_after_new_inputs_without_backward_panics() {
     let tape = Tape::for_replay();
