@@ -11,7 +11,7 @@ use core::fmt;
 
 use nalgebra::SMatrix;
 
-use crate::engine::replay::{Forward, Inst, Step, plan, program, run_program, walk};
+use crate::engine::replay::{Forward, Inst, Plan, plan, program, run_program, walk};
 use crate::engine::{Buffers, Node};
 use crate::tape::Session;
 use crate::{Scalar, Tape, Tensor};
@@ -142,7 +142,7 @@ pub struct Recording<const R: usize, const C: usize, T: Scalar = f64> {
     program: Vec<Inst<T>>,
     /// The values when recorded: what every leaf not given new values keeps.
     values: Vec<T>,
-    steps: Vec<Step<T>>,
+    steps: Plan<T>,
     /// Per offset, 1 where the walk from the output reaches a region starting there.
     reached: Vec<u8>,
     output: u32,

@@ -1,18 +1,19 @@
 //! Replay: a recording's forwards kept so that it can run again at new leaf values, and the
 //! walk of a replayed recording.
 //!
-//! A tape made by `Tape::for_replay` keeps, besides each op's node, the op's forward as a
-//! boxed closure ([`Forward`]): the same closure that wrote the op's region while recording
-//! (or, for the 1×1 path and the fallible ops, one computing the same scalars from the
-//! tape's values). A replay writes new values into leaf regions and runs every forward
-//! again in creation order, each on the values before its region; then the walk.
+//! A tape made by `Tape::for_replay` keeps, besides each op's node, the op's forward
+//! ([`Forward`]): a coded 1×1 op's [`Code`] and operand offsets, or a boxed closure (the same
+//! closure that wrote the op's region while recording, or, for an uncoded 1×1 op and the
+//! fallible ops, one computing the same scalars from the tape's values). A replay writes new
+//! values into leaf regions and runs the forwards again in creation order ([`run_program`]:
+//! codes interpreted, boxes called), each on the values before its region; then the walk.
 //!
 //! **A static walk.** Which nodes a walk from the output reaches, and whether each gradient
 //! write assigns or adds, depend on the nodes' offsets and flags only, never on values. So
 //! they are worked out once, when the recording is made ([`plan`]: the recording walk's
 //! stamps, run without arithmetic), and the replayed walk ([`walk`]) runs the reached nodes
-//! with their write words known: no stamps, the same rules and the same inline partials in
-//! the same order, so the same bits as a walk of a fresh recording.
+//! with those decisions stored in each [`Step`]: no stamps, the same rules and the same inline
+//! partials in the same order, so the same bits as a walk of a fresh recording.
 
 use alloc::boxed::Box;
 use alloc::vec;
@@ -22,9 +23,9 @@ use core::any::TypeId;
 use crate::ops::Code;
 use crate::{Scalar, Tape};
 
-use super::node::{BackwardFn, Node, Offsets, Operand, PARTIALS, SEEN, region_len};
+use super::node::{BackwardFn, GRAD_A, GRAD_B, Node, Offsets, Operand, PARTIALS, SEEN, region_len};
 use super::rule::Rule;
-use super::walk::{Carry, Marks, Stamps, Walk, partials_step};
+use super::walk::Stamps;
 
 /// What a replayed op runs: `run(before, out)` writes the op's region `out` from the values
 /// `before` it; `Err(op)` where the op has no value at these inputs (a `cholesky` of a
@@ -153,20 +154,53 @@ pub(crate) fn program<T: Scalar>(forwards: &[Forward<T>]) -> Vec<Inst<T>> {
     forwards.iter().enumerate().map(inst).collect()
 }
 
-/// One node of a replayed walk: its rule, offsets and write word.
+/// A node of a replayed walk whose rule is not inline: its rule, offsets and write word.
 #[derive(Clone, Copy)]
-pub(crate) struct Step<T> {
+pub(crate) struct RuleStep<T> {
     backward: BackwardFn<T>,
     at: Offsets,
     write: u32,
 }
 
+/// One node of a replayed walk, its decisions made: a partials node's inline rule with its
+/// operands' offsets and whether each write adds (`true`) or assigns, or a rule call (an
+/// index into the plan's [`RuleStep`]s). 16 bytes.
+#[derive(Clone, Copy)]
+pub(crate) enum Step {
+    /// `[y, ∂y/∂a]` at `out`: `∂a (+)= ∂y·v[out + 1]`.
+    One {
+        out: u32,
+        a: u32,
+        add: bool,
+    },
+    /// `[y, ∂y/∂a, ∂y/∂b]` at `out`: `∂a (+)= ∂y·v[out + 1]` if `grad_a`, then
+    /// `∂b (+)= ∂y·v[out + 2]`.
+    Two {
+        out: u32,
+        a: u32,
+        b: u32,
+        grad_a: bool,
+        add_a: bool,
+        add_b: bool,
+    },
+    Rule(u32),
+}
+
+/// A replay's walk: its steps, last node first, and the rules they call.
+pub(crate) struct Plan<T> {
+    pub(crate) steps: Vec<Step>,
+    rules: Vec<RuleStep<T>>,
+}
+
 /// The static walk from `output` over `nodes` (`n` scalars): the nodes it reaches, last
 /// first, with their write words, and per offset whether a gradient reaches it (1) or not
 /// (0). Exactly the recording walk's decisions (`walk.rs`), made on stamps alone.
-pub(crate) fn plan<T>(nodes: &[Node<T>], output: Operand, n: usize) -> (Vec<Step<T>>, Vec<u8>) {
+pub(crate) fn plan<T>(nodes: &[Node<T>], output: Operand, n: usize) -> (Plan<T>, Vec<u8>) {
     let mut reached = vec![0u8; n];
-    let mut steps = Vec::new();
+    let mut plan = Plan {
+        steps: Vec::new(),
+        rules: Vec::new(),
+    };
     let mut marks = Stamps {
         reached: &mut reached,
         stamp: 1,
@@ -180,13 +214,33 @@ pub(crate) fn plan<T>(nodes: &[Node<T>], output: Operand, n: usize) -> (Vec<Step
             continue;
         }
         let write = marks.modes(&at);
-        steps.push(Step {
-            backward: node.backward,
-            at,
-            write,
-        });
+        let add = |k: u32| (write >> (2 * k)) & SEEN != 0;
+        let step = if at.flags & PARTIALS == 0 {
+            plan.rules.push(RuleStep {
+                backward: node.backward,
+                at,
+                write,
+            });
+            Step::Rule(plan.rules.len() as u32 - 1)
+        } else if at.flags & GRAD_B != 0 {
+            Step::Two {
+                out: at.out,
+                a: at.a,
+                b: at.b,
+                grad_a: at.flags & GRAD_A != 0,
+                add_a: add(0),
+                add_b: add(1),
+            }
+        } else {
+            Step::One {
+                out: at.out,
+                a: at.a,
+                add: add(0),
+            }
+        };
+        plan.steps.push(step);
     }
-    (steps, reached)
+    (plan, reached)
 }
 
 /// Runs the forward `program` of `forwards` in order on `values`; the first op without a
@@ -258,39 +312,63 @@ pub(crate) fn run_program<T: Scalar>(
     Ok(())
 }
 
-/// The write word's marks: operand `k` already holds a contribution iff its `SEEN` bit is
-/// set (the plan's stamps said so).
-struct Known(u32);
-
-impl Marks for Known {
-    #[inline(always)]
-    fn seen(&mut self, k: usize, _: usize) -> bool {
-        (self.0 >> (2 * k)) & SEEN != 0
-    }
-}
-
 /// The replayed walk: every step of the plan, the seed already in `grads` at the output.
 /// The gradients of the regions the plan reaches are then those of a walk of a fresh
-/// recording with the same values, bit for bit; the rest of `grads` is stale.
-pub(crate) fn walk<T: Scalar>(steps: &[Step<T>], values: &[T], grads: &mut [T]) {
+/// recording with the same values, bit for bit (the same products and sums in the same
+/// order as `walk.rs`'s `partials_step` and the same rules); the rest of `grads` is stale.
+pub(crate) fn walk<T: Scalar>(plan: &Plan<T>, values: &[T], grads: &mut [T]) {
     let n = values.len();
-    let mut w = Walk {
-        data: &mut grads[..n],
-        marks: Known(0),
-        carry: Carry::none(),
-    };
-    for s in steps {
-        if s.at.flags & PARTIALS != 0 {
-            w.marks = Known(s.write);
-            partials_step(&s.at, values, &mut w);
-            continue;
+    let g = &mut grads[..n];
+    // the gradient written last, still in a register (`walk.rs`'s `Carry`)
+    let mut carry = (usize::MAX, T::zero());
+    macro_rules! put {
+        ($off:expr, $add:expr, $term:expr) => {{
+            let (off, term) = ($off as usize, $term);
+            let d = if $add {
+                (if carry.0 == off { carry.1 } else { g[off] }) + term
+            } else {
+                term
+            };
+            g[off] = d;
+            carry = (off, d);
+        }};
+    }
+    for s in &plan.steps {
+        match *s {
+            Step::One { out, a, add } => {
+                let out = out as usize;
+                let go = if carry.0 == out { carry.1 } else { g[out] };
+                put!(a, add, go * values[out + 1]);
+            }
+            Step::Two {
+                out,
+                a,
+                b,
+                grad_a,
+                add_a,
+                add_b,
+            } => {
+                let out = out as usize;
+                let go = if carry.0 == out { carry.1 } else { g[out] };
+                // the check of `out + 2` covers `out + 1`
+                let db = values[out + 2];
+                let da = values[out + 1];
+                if grad_a {
+                    put!(a, add_a, go * da);
+                }
+                // a reused operand (`x * x`): `a`'s term was just written, so `b` adds
+                put!(b, add_b, go * db);
+            }
+            Step::Rule(k) => {
+                let r = &plan.rules[k as usize];
+                (r.backward)(Rule {
+                    at: &r.at,
+                    write: r.write,
+                    values,
+                    grads: &mut *g,
+                });
+                carry = (usize::MAX, T::zero());
+            }
         }
-        (s.backward)(Rule {
-            at: &s.at,
-            write: s.write,
-            values,
-            grads: &mut *w.data,
-        });
-        w.carry = Carry::none();
     }
 }
