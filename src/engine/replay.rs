@@ -295,6 +295,8 @@ pub(crate) fn run_program<T: Scalar>(
                     Code::DivIntoC(c) => step!(Code::DivIntoC(c), 1, false),
                     Code::Map(f) => step!(Code::Map(f), 2, false),
                     Code::Zip(f) => step!(Code::Zip(f), 3, true),
+                    Code::Fn1(f) => step!(Code::Fn1(f), 1, false),
+                    Code::Fn2(f) => step!(Code::Fn2(f), 1, true),
                 };
                 carry = (out, y);
             }

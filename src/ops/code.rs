@@ -11,8 +11,9 @@
 //!
 //! Only the ops that build scalar code are coded: `+ − × ÷` of tensors and with plain scalars,
 //! negation, `exp`, `square`, and the element-wise ops written with `map_fn`/`zip_fn` (`sin`,
-//! `cos`, `tan`, `sigmoid`, `tanh`, `atan2`, `hypot`, …; not `ln`, `sqrt`, `relu`, `abs`,
-//! `max`, `min`, whose rules read the values, nor the maps that capture a constant). Their matrix paths compute the output with the same `eval`, so the 1×1
+//! `cos`, `tan`, `sigmoid`, `tanh`, `atan2`, `hypot`, …), and the element-wise ops whose
+//! rules read the values, through `elementwise_fn`/`elementwise2_fn` (`ln`, `sqrt`, `abs`,
+//! `relu`, `max`, `min`); not the maps that capture a constant (`powf(c)`, `clamp`). Their matrix paths compute the output with the same `eval`, so the 1×1
 //! and the matrix path keep giving the same bits (invariant 8).
 
 use crate::Scalar;
@@ -56,6 +57,12 @@ pub(crate) enum Code<T> {
     Map(MapFn<T>),
     /// [`zip`](crate::Tensor::zip)'s `f(a, b, want)`: `[y, da, db]` (`[y, y, y]` without).
     Zip(ZipFn<T>),
+    /// `f(x)` of an element-wise op whose rule reads the values (`ln`, `sqrt`, `abs`,
+    /// `relu`): `[y]`.
+    Fn1(fn(T) -> T),
+    /// `f(a, b)` of an element-wise op of two operands whose rule reads the values (`max`,
+    /// `min`): `[y]`.
+    Fn2(fn(T, T) -> T),
 }
 
 impl<T: Scalar> Code<T> {
@@ -91,6 +98,8 @@ impl<T: Scalar> Code<T> {
                 let [da, db] = d.unwrap_or([y, y]);
                 [y, da, db]
             }
+            Code::Fn1(f) => [f(a), pad, pad],
+            Code::Fn2(f) => [f(a, b), pad, pad],
         }
     }
 
@@ -98,14 +107,14 @@ impl<T: Scalar> Code<T> {
     #[inline(always)]
     pub(crate) fn len(self) -> usize {
         match self {
-            Code::Div | Code::DivIntoC(_) => 1,
+            Code::Div | Code::DivIntoC(_) | Code::Fn1(_) | Code::Fn2(_) => 1,
             Code::Add | Code::Sub | Code::Mul | Code::Zip(_) => 3,
             _ => 2,
         }
     }
 
     /// Whether `other` is the same op with the same constant (equal, or both NaN). The `fn`
-    /// pointers of `Map` and `Zip` are not compared: one function may have several addresses
+    /// pointers of `Map`, `Zip`, `Fn1` and `Fn2` are not compared: one function may have several addresses
     /// (one per codegen unit), so a check compares what they wrote instead.
     pub(crate) fn same(self, other: Self) -> bool {
         #[allow(clippy::eq_op)] // NaN is the one value unequal to itself

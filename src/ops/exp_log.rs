@@ -4,7 +4,7 @@
 //! gradient `inf`; `ln(0) = −inf` with gradient `+inf`, `ln(x < 0) = NaN`; `sqrt(0) = 0` with
 //! gradient `+inf`, `sqrt(x < 0) = NaN`.
 
-use super::{Code, Rule, elementwise};
+use super::{Code, Rule};
 use crate::scalar::lit;
 use crate::{Scalar, Tensor};
 
@@ -61,7 +61,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
             r.grad_x
                 .add(r.grad_out.iter().zip(r.x).map(|(&go, &x)| go / x));
         }
-        self.record_unary(0, |x, out| elementwise(x, out, T::ln), backward::<T, R, C>)
+        self.elementwise_fn(T::ln, backward::<T, R, C>)
     }
 
     /// The square root `√x`, element-wise. Backward: `∂x += ∂y ⊘ 2y`.
@@ -89,11 +89,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
             r.grad_x
                 .add(r.grad_out.iter().zip(r.y).map(|(&go, &y)| go / (y + y)));
         }
-        self.record_unary(
-            0,
-            |x, out| elementwise(x, out, T::sqrt),
-            backward::<T, R, C>,
-        )
+        self.elementwise_fn(T::sqrt, backward::<T, R, C>)
     }
 
     /// The integer power `xⁿ`, element-wise. Backward: `∂x += ∂y ⊙ n·xⁿ⁻¹`.

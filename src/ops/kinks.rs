@@ -6,7 +6,7 @@
 //! `a = b` (pytorch/pytorch#56734). So `x.max(x)` has gradient exactly 1. A NaN input gives a
 //! NaN value and a NaN gradient (the rules would otherwise drop it).
 
-use super::{Rule, elementwise, elementwise2};
+use super::Rule;
 use crate::scalar::lit;
 use crate::{Scalar, Tensor};
 
@@ -86,11 +86,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
             });
             r.grad_x.add(terms);
         }
-        self.record_unary(
-            0,
-            |x, out| elementwise(x, out, |x: T| x.abs()),
-            backward::<T, R, C>,
-        )
+        self.elementwise_fn(|x: T| x.abs(), backward::<T, R, C>)
     }
 
     /// The rectifier `max(x, 0)`, element-wise. Backward: `∂x += ∂y ⊙ [x > 0]` (so `0` at
@@ -125,11 +121,7 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
             r.grad_x.add(terms);
         }
         let relu = |x: T| if x <= T::zero() { T::zero() } else { x };
-        self.record_unary(
-            0,
-            move |x, out| elementwise(x, out, relu),
-            backward::<T, R, C>,
-        )
+        self.elementwise_fn(relu, backward::<T, R, C>)
     }
 
     /// The element-wise maximum `max(a, b)`. Backward: `∂a += ∂y ⊙ [a > b]`,
@@ -158,9 +150,12 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     #[track_caller]
     pub fn max(self, rhs: Self) -> Self {
         // y = max(a, b)
-        let forward =
-            |a: &[T], b: &[T], out: &mut [T]| elementwise2(a, b, out, extremum::<T, true>);
-        self.record_binary(rhs, "max", 0, forward, extremum_backward::<T, R, C, true>)
+        self.elementwise2_fn(
+            rhs,
+            "max",
+            extremum::<T, true>,
+            extremum_backward::<T, R, C, true>,
+        )
     }
 
     /// The element-wise minimum `min(a, b)`. Backward: `∂a += ∂y ⊙ [a < b]`,
@@ -188,9 +183,12 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
     #[track_caller]
     pub fn min(self, rhs: Self) -> Self {
         // y = min(a, b)
-        let forward =
-            |a: &[T], b: &[T], out: &mut [T]| elementwise2(a, b, out, extremum::<T, false>);
-        self.record_binary(rhs, "min", 0, forward, extremum_backward::<T, R, C, false>)
+        self.elementwise2_fn(
+            rhs,
+            "min",
+            extremum::<T, false>,
+            extremum_backward::<T, R, C, false>,
+        )
     }
 }
 

@@ -222,6 +222,53 @@ impl<'t, const R: usize, const C: usize, T: Scalar> Tensor<'t, R, C, T> {
             .record(op, move |values, out| forward(&values[x..][..R * C], out))
     }
 
+    /// An element-wise op `y = f(x)` with the rule `backward` (which reads the values) and
+    /// no aux: [`record_unary`](Tensor::record_unary) for a plain function, which a replay
+    /// runs as an interpreted instruction on 1×1 (`ops/code.rs`), not as a boxed closure.
+    #[inline(always)]
+    #[track_caller]
+    pub(crate) fn elementwise_fn(self, f: fn(T) -> T, backward: BackwardFn<T>) -> Self {
+        if R * C == 1 {
+            let op = self.unary(0, backward);
+            let [y, ..] = Code::Fn1(f).eval(self.scalar(), self.scalar(), false);
+            return self
+                .tape()
+                .record_code(op, [y], Code::Fn1(f), false)
+                .retype();
+        }
+        self.record_unary(0, move |x, out| elementwise(x, out, f), backward)
+    }
+
+    /// [`elementwise_fn`](Tensor::elementwise_fn) of two operands of one shape,
+    /// `y = f(a, b)`.
+    ///
+    /// Panics, naming the op (`name`), if the operands are on different tapes.
+    #[inline(always)]
+    #[track_caller]
+    pub(crate) fn elementwise2_fn(
+        self,
+        rhs: Self,
+        name: &'static str,
+        f: fn(T, T) -> T,
+        backward: BackwardFn<T>,
+    ) -> Self {
+        if R * C == 1 {
+            let op = self.binary(rhs, name, 0, backward);
+            let [y, ..] = Code::Fn2(f).eval(self.scalar(), rhs.scalar(), false);
+            return self
+                .tape()
+                .record_code(op, [y], Code::Fn2(f), false)
+                .retype();
+        }
+        self.record_binary(
+            rhs,
+            name,
+            0,
+            move |a, b, out| elementwise2(a, b, out, f),
+            backward,
+        )
+    }
+
     /// [`record_unary`](Tensor::record_unary) for an op that may have no value (a
     /// factorisation that fails), computed before recording: `forward` writes `out` from
     /// that result; `replay(x, out)` is the forward a replay runs at new values, computing
