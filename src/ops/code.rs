@@ -10,11 +10,12 @@
 //! [`map_fn`](crate::Tensor::map_fn) and [`zip_fn`](crate::Tensor::zip_fn)).
 //!
 //! Only the ops that build scalar code are coded: `+ − × ÷` of tensors and with plain scalars,
-//! negation, `exp`, `square`, and the element-wise ops written with `map_fn`/`zip_fn` (`sin`,
+//! negation, `exp`, `square`, the element-wise ops written with `map_fn`/`zip_fn` (`sin`,
 //! `cos`, `tan`, `sigmoid`, `tanh`, `atan2`, `hypot`, …), and the element-wise ops whose
 //! rules read the values, through `elementwise_fn`/`elementwise2_fn` (`ln`, `sqrt`, `abs`,
-//! `relu`, `max`, `min`); not the maps that capture a constant (`powf(c)`, `clamp`). Their matrix paths compute the output with the same `eval`, so the 1×1
-//! and the matrix path keep giving the same bits (invariant 8).
+//! `relu`, `max`, `min`); not the maps that capture a constant (`powf(c)`, `clamp`). Their
+//! matrix paths compute each output element with the same function, so the 1×1 and the
+//! matrix path keep giving the same bits (invariant 8).
 
 use crate::Scalar;
 
@@ -114,8 +115,8 @@ impl<T: Scalar> Code<T> {
     }
 
     /// Whether `other` is the same op with the same constant (equal, or both NaN). The `fn`
-    /// pointers of `Map`, `Zip`, `Fn1` and `Fn2` are not compared: one function may have several addresses
-    /// (one per codegen unit), so a check compares what they wrote instead.
+    /// pointers of `Map`, `Zip`, `Fn1` and `Fn2` are not compared: one function may have
+    /// several addresses (one per codegen unit), so a check compares what they wrote instead.
     pub(crate) fn same(self, other: Self) -> bool {
         #[allow(clippy::eq_op)] // NaN is the one value unequal to itself
         let eq = |a: T, b: T| a == b || (a != a && b != b);
