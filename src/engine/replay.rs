@@ -13,8 +13,7 @@
 //! they are worked out once, when the recording is made ([`plan`]: the recording walk's
 //! stamps, run without arithmetic), and the replayed walk ([`walk`]) runs the reached nodes
 //! with those decisions stored in each [`Step`]: no stamps, the same rules and the same inline
-//! partials (`walk.rs`'s `partials_step`) in the same order, so the same bits as a walk of a
-//! fresh recording.
+//! partials in the same order, so the same bits as a walk of a fresh recording.
 
 use alloc::boxed::Box;
 use alloc::vec;
@@ -24,11 +23,9 @@ use core::any::TypeId;
 use crate::ops::Code;
 use crate::{Scalar, Tape};
 
-use super::node::{
-    BackwardFn, GRAD_A, GRAD_B, Node, Offsets, Operand, PARTIALS, SEEN, WRITE, region_len,
-};
+use super::node::{BackwardFn, GRAD_A, GRAD_B, Node, Offsets, Operand, PARTIALS, SEEN, region_len};
 use super::rule::Rule;
-use super::walk::{Carry, Marks, Stamps, Walk, partials_step};
+use super::walk::Stamps;
 
 /// What a replayed op runs: `run(before, out)` writes the op's region `out` from the values
 /// `before` it; `Err(op)` where the op has no value at these inputs (a `cholesky` of a
@@ -165,19 +162,29 @@ pub(crate) struct RuleStep<T> {
     write: u32,
 }
 
-/// One node of a replayed walk, its decisions made: a partials node's output and operand
-/// offsets and its write word, which `walk.rs`'s `partials_step` runs; or, with `write` set
-/// to [`RULE`], a call of the rule at index `out` of the plan's [`RuleStep`]s. 16 bytes.
+/// One node of a replayed walk, its decisions made: a partials node's inline rule with its
+/// operands' offsets and whether each write adds (`true`) or assigns, or a rule call (an
+/// index into the plan's [`RuleStep`]s). 16 bytes.
 #[derive(Clone, Copy)]
-pub(crate) struct Step {
-    out: u32,
-    a: u32,
-    b: u32,
-    write: u32,
+pub(crate) enum Step {
+    /// `[y, ∂y/∂a]` at `out`: `∂a (+)= ∂y·v[out + 1]`.
+    One {
+        out: u32,
+        a: u32,
+        add: bool,
+    },
+    /// `[y, ∂y/∂a, ∂y/∂b]` at `out`: `∂a (+)= ∂y·v[out + 1]` if `grad_a`, then
+    /// `∂b (+)= ∂y·v[out + 2]`.
+    Two {
+        out: u32,
+        a: u32,
+        b: u32,
+        grad_a: bool,
+        add_a: bool,
+        add_b: bool,
+    },
+    Rule(u32),
 }
-
-/// A [`Step`]'s write word for a rule call (a write word proper has 4 bits).
-const RULE: u32 = 1 << 31;
 
 /// A replay's walk: its steps, last node first, and the rules they call.
 pub(crate) struct Plan<T> {
@@ -207,24 +214,28 @@ pub(crate) fn plan<T>(nodes: &[Node<T>], output: Operand, n: usize) -> (Plan<T>,
             continue;
         }
         let write = marks.modes(&at);
-        let step = if at.flags & PARTIALS != 0 {
-            Step {
-                out: at.out,
-                a: at.a,
-                b: at.b,
-                write,
-            }
-        } else {
+        let add = |k: u32| (write >> (2 * k)) & SEEN != 0;
+        let step = if at.flags & PARTIALS == 0 {
             plan.rules.push(RuleStep {
                 backward: node.backward,
                 at,
                 write,
             });
-            Step {
-                out: plan.rules.len() as u32 - 1,
-                a: 0,
-                b: 0,
-                write: RULE,
+            Step::Rule(plan.rules.len() as u32 - 1)
+        } else if at.flags & GRAD_B != 0 {
+            Step::Two {
+                out: at.out,
+                a: at.a,
+                b: at.b,
+                grad_a: at.flags & GRAD_A != 0,
+                add_a: add(0),
+                add_b: add(1),
+            }
+        } else {
+            Step::One {
+                out: at.out,
+                a: at.a,
+                add: add(0),
             }
         };
         plan.steps.push(step);
@@ -303,51 +314,63 @@ pub(crate) fn run_program<T: Scalar>(
     Ok(())
 }
 
-/// The write word's marks: operand `k` already holds a contribution iff its `SEEN` bit is
-/// set (the plan's stamps said so).
-struct Known(u32);
-
-impl Marks for Known {
-    #[inline(always)]
-    fn seen(&mut self, k: usize, _: usize) -> bool {
-        (self.0 >> (2 * k)) & SEEN != 0
-    }
-}
-
 /// The replayed walk: every step of the plan, the seed already in `grads` at the output.
 /// The gradients of the regions the plan reaches are then those of a walk of a fresh
-/// recording with the same values, bit for bit (the same inline partials, `walk.rs`'s
-/// `partials_step`, with the write words the recording walk's stamps gave, the same rules
-/// and the same carry); the rest of `grads` is stale.
+/// recording with the same values, bit for bit (the same products and sums in the same
+/// order as `walk.rs`'s `partials_step` and the same rules); the rest of `grads` is stale.
 pub(crate) fn walk<T: Scalar>(plan: &Plan<T>, values: &[T], grads: &mut [T]) {
     let n = values.len();
-    let mut w = Walk {
-        data: &mut grads[..n],
-        marks: Known(0),
-        carry: Carry::none(),
-    };
-    for s in &plan.steps {
-        if s.write != RULE {
-            // the operands that get a gradient are those with a `WRITE` bit
-            let gets = |k: u32| ((s.write >> (2 * k)) & WRITE != 0) as u32;
-            let flags = (gets(0) * GRAD_A) | (gets(1) * GRAD_B);
-            let at = Offsets {
-                out: s.out,
-                a: s.a,
-                b: s.b,
-                flags,
+    let g = &mut grads[..n];
+    // the gradient written last, still in a register (`walk.rs`'s `Carry`)
+    let mut carry = (usize::MAX, T::zero());
+    macro_rules! put {
+        ($off:expr, $add:expr, $term:expr) => {{
+            let (off, term) = ($off as usize, $term);
+            let d = if $add {
+                (if carry.0 == off { carry.1 } else { g[off] }) + term
+            } else {
+                term
             };
-            w.marks = Known(s.write);
-            partials_step(&at, values, &mut w);
-            continue;
+            g[off] = d;
+            carry = (off, d);
+        }};
+    }
+    for s in &plan.steps {
+        match *s {
+            Step::One { out, a, add } => {
+                let out = out as usize;
+                let go = if carry.0 == out { carry.1 } else { g[out] };
+                put!(a, add, go * values[out + 1]);
+            }
+            Step::Two {
+                out,
+                a,
+                b,
+                grad_a,
+                add_a,
+                add_b,
+            } => {
+                let out = out as usize;
+                let go = if carry.0 == out { carry.1 } else { g[out] };
+                // the check of `out + 2` covers `out + 1`
+                let db = values[out + 2];
+                let da = values[out + 1];
+                if grad_a {
+                    put!(a, add_a, go * da);
+                }
+                // a reused operand (`x * x`): `a`'s term was just written, so `b` adds
+                put!(b, add_b, go * db);
+            }
+            Step::Rule(k) => {
+                let r = &plan.rules[k as usize];
+                (r.backward)(Rule {
+                    at: &r.at,
+                    write: r.write,
+                    values,
+                    grads: &mut *g,
+                });
+                carry = (usize::MAX, T::zero());
+            }
         }
-        let r = &plan.rules[s.out as usize];
-        (r.backward)(Rule {
-            at: &r.at,
-            write: r.write,
-            values,
-            grads: &mut *w.data,
-        });
-        w.carry = Carry::none();
     }
 }

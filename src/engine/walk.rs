@@ -26,7 +26,7 @@ use super::rule::Rule;
 
 /// The gradient scalar the walk wrote last, still in a register.
 #[derive(Clone, Copy)]
-pub(super) struct Carry<T> {
+struct Carry<T> {
     off: usize,
     value: T,
 }
@@ -34,7 +34,7 @@ pub(super) struct Carry<T> {
 impl<T: Scalar> Carry<T> {
     /// No carried value (after a rule that may have written anywhere).
     #[inline(always)]
-    pub(super) fn none() -> Self {
+    fn none() -> Self {
         Carry {
             off: usize::MAX,
             value: T::zero(),
@@ -48,22 +48,17 @@ impl<T: Scalar> Carry<T> {
     }
 }
 
-/// How a walk knows whether an operand's region already holds a contribution of this walk.
-pub(super) trait Marks {
-    /// Whether operand `k`'s region (at `off`) already holds a contribution; marks it as
-    /// holding one.
-    fn seen(&mut self, k: usize, off: usize) -> bool;
-}
-
-/// The recording walk's marks: a stamp per offset.
+/// The walk's marks: a stamp per offset.
 pub(super) struct Stamps<'g> {
     pub(super) reached: &'g mut [u8],
     pub(super) stamp: u8,
 }
 
-impl Marks for Stamps<'_> {
+impl Stamps<'_> {
+    /// Whether the region at `off` already holds a contribution of this walk; stamps it as
+    /// holding one.
     #[inline(always)]
-    fn seen(&mut self, _: usize, off: usize) -> bool {
+    fn seen(&mut self, off: usize) -> bool {
         if self.reached[off] == self.stamp {
             true
         } else {
@@ -71,9 +66,7 @@ impl Marks for Stamps<'_> {
             false
         }
     }
-}
 
-impl Stamps<'_> {
     /// The write word of a node about to run its rule: per operand, whether it needs a
     /// gradient and whether its region already holds one; stamps the regions.
     #[inline(always)]
@@ -94,19 +87,19 @@ impl Stamps<'_> {
     }
 }
 
-/// The walk's state: gradients, how it marks what it wrote, and the carried gradient.
-pub(super) struct Walk<'g, T, M> {
-    pub(super) data: &'g mut [T],
-    pub(super) marks: M,
-    pub(super) carry: Carry<T>,
+/// The walk's state: gradients, their stamps, and the carried gradient.
+struct Walk<'g, T> {
+    data: &'g mut [T],
+    marks: Stamps<'g>,
+    carry: Carry<T>,
 }
 
-impl<T: Scalar, M: Marks> Walk<'_, T, M> {
-    /// `∂x (+)= term` for operand `k` at `off`: assigned on the walk's first contribution to
-    /// it (and marked), added after; the written value is carried to the next node.
+impl<T: Scalar> Walk<'_, T> {
+    /// `∂x (+)= term` for the operand at `off`: assigned on the walk's first contribution to
+    /// it (and stamped), added after; the written value is carried to the next node.
     #[inline(always)]
-    fn put(&mut self, k: usize, off: usize, term: T) {
-        let d = if self.marks.seen(k, off) {
+    fn put(&mut self, off: usize, term: T) {
+        let d = if self.marks.seen(off) {
             self.carry.read(self.data, off) + term
         } else {
             term
@@ -118,7 +111,7 @@ impl<T: Scalar, M: Marks> Walk<'_, T, M> {
 
 /// A partials node's rule, as the walk runs it inline.
 #[inline(always)]
-pub(super) fn partials_step<T: Scalar, M: Marks>(at: &Offsets, v: &[T], w: &mut Walk<'_, T, M>) {
+fn partials_step<T: Scalar>(at: &Offsets, v: &[T], w: &mut Walk<'_, T>) {
     let out = at.out as usize;
     let go = w.carry.read(w.data, out);
     if at.flags & GRAD_B != 0 {
@@ -126,13 +119,13 @@ pub(super) fn partials_step<T: Scalar, M: Marks>(at: &Offsets, v: &[T], w: &mut 
         let db = v[out + 2];
         let da = v[out + 1];
         if at.flags & GRAD_A != 0 {
-            w.put(0, at.a as usize, go * da);
+            w.put(at.a as usize, go * da);
         }
         // an operand used twice (`x * x`) was just marked for `a`, so `b` adds: both terms
         // in that order, as `Grads::add` adds them
-        w.put(1, at.b as usize, go * db);
+        w.put(at.b as usize, go * db);
     } else if at.flags & GRAD_A != 0 {
-        w.put(0, at.a as usize, go * v[out + 1]);
+        w.put(at.a as usize, go * v[out + 1]);
     }
 }
 
