@@ -17,9 +17,10 @@
 //! `rat43_hessian`: the Hessian of the sum of squares `½‖r‖²` (a [`ScalarFn`]), as argmin's
 //! Newton asks for it at each iterate, and `graph_hessian`, of the notebook's graph function
 //! of its six inputs (16 scalar ops, where Rat43 has a few 15-vectors): `hessian` (N
-//! forward-over-reverse sweeps, each a recording on `Dual64`) against `replay` (one `for_replay` recording per call at
-//! `x + ε·e₀`, then N replayed sweeps seeded `eⱼ`) and `replay_kept` (the recording made
-//! once, N replayed sweeps per call), checked bit for bit against `hessian` first.
+//! forward-over-reverse sweeps, each a recording on `Dual64`) against `replay` (one
+//! `for_replay` recording per call at `x + ε·e₀`, then N replayed sweeps seeded `eⱼ`) and
+//! `replay_kept` (the recording made once, N replayed sweeps per call), checked bit for bit
+//! against `hessian` first.
 //!
 //! Then `mode_N_M`: forward against reverse mode on `f(x) = exp(sin(Ax) ⊙ Ax)` with a fixed
 //! `M×N` data matrix `A`, for the shapes that set `jacobian`'s rule (forward when `N ≤ M` and

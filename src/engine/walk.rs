@@ -109,7 +109,9 @@ impl<T: Scalar> Walk<'_, T> {
     }
 }
 
-/// A partials node's rule, as the walk runs it inline.
+/// A partials node's rule, as the walk runs it inline. The replayed walk
+/// (`engine/replay.rs`: `walk`) restates it with its decisions stored, for speed (measured
+/// there): a change here belongs there too.
 #[inline(always)]
 fn partials_step<T: Scalar>(at: &Offsets, v: &[T], w: &mut Walk<'_, T>) {
     let out = at.out as usize;
